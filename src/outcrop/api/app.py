@@ -1,0 +1,58 @@
+"""build_app: the one ASGI application serving the Bedrock wire API (and, later, the native API and UI)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from outcrop import __version__
+from outcrop.api.bedrock import control_api, runtime_api
+from outcrop.api.errors import on_outcrop_error, on_unexpected_error
+from outcrop.api.state import ServerState
+from outcrop.catalog import Catalog, load_catalog
+from outcrop.errors import OutcropError
+from outcrop.runtime.executor import Executor
+from outcrop.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_state(settings: Settings, catalog: Catalog | None = None) -> ServerState:
+    catalog = catalog or load_catalog(settings.profile, settings.models_dir, settings.catalog_file)
+    executor = Executor(
+        catalog,
+        queue_size=settings.queue_size,
+        timeout_s=settings.request_timeout_s,
+        threads=settings.torch_threads,
+    )
+    credentials: dict[str, str] = {}
+    if settings.access_key_id and settings.secret_access_key:
+        credentials[settings.access_key_id] = settings.secret_access_key.get_secret_value()
+    return ServerState(settings=settings, catalog=catalog, executor=executor, credentials=credentials)
+
+
+def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
+    """The ASGI app; all state lives under settings.home."""
+    server = state or build_state(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        server.executor.shutdown()
+
+    app = FastAPI(title="Outcrop", version=__version__, lifespan=lifespan)
+    app.state.outcrop = server
+    app.add_exception_handler(OutcropError, on_outcrop_error)
+    app.add_exception_handler(Exception, on_unexpected_error)
+    app.router.routes.extend([*runtime_api.ROUTES, *control_api.ROUTES])
+
+    @app.get("/health", tags=["meta"])
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok", "version": __version__, "profile": server.catalog.profile})
+
+    return app

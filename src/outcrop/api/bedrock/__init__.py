@@ -1,0 +1,1 @@
+"""The Amazon Bedrock wire API (bedrock-runtime, bedrock control plane)."""

@@ -1,0 +1,99 @@
+"""Nova 2 Multimodal Embeddings body (SINGLE_EMBEDDING of text or an image) -> EmbedTask."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from PIL.Image import Image
+
+from outcrop.api.bedrock.schema import check, enum, obj, string
+from outcrop.errors import ValidationError
+from outcrop.tasks import EmbedTask
+from outcrop.tasks.embed import EmbeddingPurpose
+from outcrop.tasks.imaging import ImageLimits, decode_image
+
+DIMENSIONS = (256, 384, 1024, 3072)
+IMAGE_LIMITS = ImageLimits(
+    max_bytes=25_000_000,
+    max_side=8000,
+    max_pixels=8000 * 8000,
+    formats=frozenset({"PNG", "JPEG", "GIF", "WEBP"}),
+)
+_S3 = obj({"uri": string(pattern="^s3://"), "bucketOwner": string(pattern="^[0-9]{12}$")}, required=["uri"])
+_SOURCE = {
+    "type": "object",
+    "properties": {"bytes": string(min_length=1), "s3Location": _S3},
+    "additionalProperties": False,
+    "minProperties": 1,
+    "maxProperties": 1,
+}
+_MEDIA = {"type": "object"}  # video/audio: accepted shape, refused below with a clear message
+SCHEMA = obj(
+    {
+        "schemaVersion": string(),
+        "taskType": enum("SINGLE_EMBEDDING"),
+        "singleEmbeddingParams": obj(
+            {
+                "embeddingPurpose": enum(*EmbeddingPurpose),
+                "embeddingDimension": enum(*DIMENSIONS),
+                "text": obj(
+                    {
+                        "truncationMode": enum("START", "END", "NONE"),
+                        "value": string(1, 50_000),
+                        "source": _SOURCE,
+                    },
+                    required=["truncationMode"],
+                ),
+                "image": obj(
+                    {
+                        "format": enum("png", "jpeg", "gif", "webp"),
+                        "detailLevel": enum("STANDARD_IMAGE", "DOCUMENT_IMAGE"),
+                        "source": _SOURCE,
+                    },
+                    required=["format", "source"],
+                ),
+                "video": _MEDIA,
+                "audio": _MEDIA,
+            },
+            required=["embeddingPurpose"],
+        ),
+    },
+    required=["taskType", "singleEmbeddingParams"],
+)
+_ONE_OF = ("text", "image", "video", "audio")
+
+
+def parse_nova_embed(body: Mapping[str, Any]) -> EmbedTask:
+    check(body, SCHEMA)
+    params: Mapping[str, Any] = body["singleEmbeddingParams"]
+    given = [key for key in _ONE_OF if key in params]
+    if len(given) != 1:
+        raise ValidationError(
+            "singleEmbeddingParams needs exactly one of text, image, video or audio; "
+            f"received {len(given)} ({', '.join(given) or 'none'})."
+        )
+    dimension = int(params.get("embeddingDimension", 3072))
+    purpose = EmbeddingPurpose(params["embeddingPurpose"])
+    if given[0] == "text":
+        return _text(params["text"], dimension, purpose)
+    if given[0] == "image":
+        return EmbedTask(text=None, image=_image(params["image"]), dimension=dimension, purpose=purpose)
+    raise ValidationError(f"singleEmbeddingParams.{given[0]} is not supported by this server; send text or an image.")
+
+
+def _text(text: Mapping[str, Any], dimension: int, purpose: EmbeddingPurpose) -> EmbedTask:
+    if "value" not in text:
+        raise ValidationError("singleEmbeddingParams.text needs a value; inline text is the supported source.")
+    truncate = text["truncationMode"] != "NONE"
+    return EmbedTask(text=text["value"], image=None, dimension=dimension, purpose=purpose, truncate=truncate)
+
+
+def _image(image: Mapping[str, Any]) -> Image:
+    source = image["source"]
+    if "bytes" not in source:
+        raise ValidationError(
+            "singleEmbeddingParams.image.source.s3Location is not supported for synchronous calls here; "
+            "send the image inline as source.bytes."
+        )
+    return decode_image(source["bytes"], "singleEmbeddingParams.image.source.bytes", IMAGE_LIMITS)

@@ -1,0 +1,80 @@
+"""Reading a Bedrock request: bounded body, optional SigV4 verification, JSON decoding."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+
+from outcrop.api.bedrock.schema import malformed
+from outcrop.api.bedrock.sigv4 import SignedRequest, verify
+from outcrop.api.state import ServerState
+from outcrop.errors import ValidationError
+
+
+def state_of(request: Request) -> ServerState:
+    state: ServerState = request.app.state.outcrop
+    return state
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The whole body, refusing it as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(int(declared), limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(size, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(size: int, limit: int) -> ValidationError:
+    return ValidationError(
+        f"The request body is {size:,} bytes; the limit is {limit:,} bytes. Send smaller or fewer images."
+    )
+
+
+async def authenticated_body(request: Request) -> bytes:
+    """Read the body and, when access keys are configured, verify the request's signature over it."""
+    state = state_of(request)
+    body = await read_body(request, state.settings.max_body_bytes)
+    if state.credentials or state.bearer_tokens:
+        verify(signed_request(request, body), state.credentials, bearer_tokens=state.bearer_tokens)
+    return body
+
+
+def signed_request(request: Request, body: bytes) -> SignedRequest:
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    raw_path = request.scope.get("raw_path") or request.url.path.encode()
+    return SignedRequest(
+        method=request.method,
+        raw_path=raw_path.decode("latin-1"),
+        query_string=request.scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=body,
+    )
+
+
+def json_object(body: bytes) -> Mapping[str, Any]:
+    """Decode a JSON object body, with Bedrock's message for anything else."""
+    try:
+        payload = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise malformed(f"#: the body is not valid JSON ({exc})") from exc
+    if not isinstance(payload, dict):
+        raise malformed("#: expected type: JSONObject, found: " + type(payload).__name__)
+    return payload
+
+
+def check_json_content_type(request: Request) -> None:
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if content_type not in ("application/json", "*/*", ""):
+        raise ValidationError(f"Content type {content_type} is not supported; send application/json.")

@@ -1,0 +1,62 @@
+"""bedrock-runtime operations: InvokeModel and Converse."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from outcrop.api.bedrock.bodies.converse import parse_converse
+from outcrop.api.bedrock.dispatch import encode_converse, encode_invoke, parse_invoke_body, token_headers
+from outcrop.api.bedrock.request import authenticated_body, check_json_content_type, json_object, state_of
+from outcrop.api.bedrock.routing import RawPathRoute
+from outcrop.api.errors import REQUEST_ID_HEADER, request_id
+from outcrop.catalog import Family
+from outcrop.errors import ModelError, ValidationError
+from outcrop.tasks.converse import ConverseResult
+
+
+async def invoke_model(request: Request) -> Response:
+    body = await authenticated_body(request)
+    state = state_of(request)
+    entry = state.catalog.resolve(request.path_params["modelId"])
+    check_json_content_type(request)
+    task = parse_invoke_body(entry, json_object(body))
+    started = time.monotonic()
+    result = await state.executor.run(entry, task)
+    latency_ms = int((time.monotonic() - started) * 1000)
+    headers = {
+        REQUEST_ID_HEADER: request_id(request),
+        "X-Amzn-Bedrock-Invocation-Latency": str(latency_ms),
+        **token_headers(result),
+    }
+    payload = json.dumps(encode_invoke(entry, task, result))
+    return Response(payload, media_type="application/json", headers=headers)
+
+
+async def converse(request: Request) -> Response:
+    body = await authenticated_body(request)
+    state = state_of(request)
+    entry = state.catalog.resolve(request.path_params["modelId"])
+    if entry.family is not Family.TEXT:
+        raise ValidationError(
+            f"{entry.model_id} doesn't support the Converse API; call InvokeModel with its native request body."
+        )
+    task = parse_converse(json_object(body))
+    started = time.monotonic()
+    result = await state.executor.run(entry, task)
+    latency_ms = int((time.monotonic() - started) * 1000)
+    if not isinstance(result, ConverseResult):
+        raise ModelError(f"{entry.model_id} returned {type(result).__name__} instead of a chat message.")
+    payload = {**encode_converse(result), "metrics": {"latencyMs": latency_ms}}
+    return Response(
+        json.dumps(payload), media_type="application/json", headers={REQUEST_ID_HEADER: request_id(request)}
+    )
+
+
+ROUTES = [
+    RawPathRoute("POST", "/model/{modelId}/invoke", invoke_model),
+    RawPathRoute("POST", "/model/{modelId}/converse", converse),
+]

@@ -1,0 +1,48 @@
+"""Errors on the wire: every OutcropError becomes AWS's rest-json error envelope, in one place."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from outcrop.errors import InternalServerError, OutcropError
+
+log = logging.getLogger(__name__)
+
+# Modeled members botocore parses into e.response; anything else in `extra` is for logs only.
+_WIRE_EXTRAS = ("originalStatusCode", "resourceName", "reason")
+REQUEST_ID_HEADER = "x-amzn-RequestId"
+
+
+def request_id(request: Request) -> str:
+    rid = getattr(request.state, "request_id", None)
+    if rid is None:
+        rid = str(uuid.uuid4())
+        request.state.request_id = rid
+    return str(rid)
+
+
+def error_response(error: OutcropError, rid: str) -> Response:
+    body = {"__type": error.code, "message": error.message}
+    body |= {k: error.extra[k] for k in _WIRE_EXTRAS if k in error.extra}
+    return Response(
+        content=json.dumps(body),
+        status_code=error.http_status,
+        media_type="application/json",
+        headers={"x-amzn-ErrorType": error.code, REQUEST_ID_HEADER: rid},
+    )
+
+
+async def on_outcrop_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OutcropError)
+    return error_response(exc, request_id(request))
+
+
+async def on_unexpected_error(request: Request, exc: Exception) -> Response:
+    rid = request_id(request)
+    log.exception("unhandled error in request %s", rid, exc_info=exc)
+    return error_response(InternalServerError(f"Internal error; quote request id {rid} when reporting it."), rid)

@@ -1,0 +1,19 @@
+"""What every request handler shares: settings, the catalog and the executor."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from outcrop.catalog import Catalog
+from outcrop.runtime.executor import Executor
+from outcrop.settings import Settings
+
+
+@dataclass
+class ServerState:
+    settings: Settings
+    catalog: Catalog
+    executor: Executor
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    bearer_tokens: frozenset[str] = frozenset()

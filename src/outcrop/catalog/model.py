@@ -1,0 +1,71 @@
+"""The catalog's data types: Bedrock model ids, the local weights that serve them, and how weights are fetched."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from outcrop.tasks import TaskKind
+
+
+class Lifecycle(StrEnum):
+    ACTIVE = "ACTIVE"
+    LEGACY = "LEGACY"
+
+
+class Family(StrEnum):
+    """Which wire body a model id speaks (its InvokeModel / StartAsyncInvoke JSON)."""
+
+    TITAN_EMBED_IMAGE = "titan-embed-image"
+    TITAN_IMAGE_V1 = "titan-image-v1"
+    TITAN_IMAGE_V2 = "titan-image-v2"
+    NOVA_CANVAS = "nova-canvas"
+    NOVA_REEL_V1_0 = "nova-reel-v1:0"
+    NOVA_REEL_V1_1 = "nova-reel-v1:1"
+    NOVA_2_EMBED = "nova-2-embed"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One place weights can come from: `kind` picks the fetcher, `params` are its arguments."""
+
+    kind: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WeightsSpec:
+    """A named set of weight files. `builtin` weights are built in code (tiny seeded models): always present."""
+
+    name: str
+    description: str
+    license: str = ""
+    files: tuple[str, ...] = ()
+    sources: tuple[SourceSpec, ...] = ()
+    builtin: bool = False
+    size_mb: float | None = None
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Which backend, with which weights and options, serves one task kind of one model id."""
+
+    backend: str
+    weights: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    model_id: str
+    name: str
+    provider: str
+    family: Family
+    input_modalities: tuple[str, ...]
+    output_modalities: tuple[str, ...]
+    lifecycle: Lifecycle = Lifecycle.ACTIVE
+    bindings: Mapping[TaskKind, Binding] = field(default_factory=dict)
+    streaming: bool = False

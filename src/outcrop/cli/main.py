@@ -1,0 +1,26 @@
+"""Entry point of the `outcrop` command. Importing it never imports torch."""
+
+from __future__ import annotations
+
+import click
+
+from outcrop import __version__
+from outcrop.cli.context import home_option, profile_option
+from outcrop.cli.models import models
+from outcrop.cli.serve import serve
+
+
+@click.group()
+@click.version_option(__version__, prog_name="outcrop")
+@home_option
+@profile_option
+def cli(home: str | None, profile: str | None) -> None:
+    """Outcrop: a self-hosted, Bedrock-compatible image and multimodal AI server."""
+
+
+cli.add_command(serve)
+cli.add_command(models)
+
+
+def main() -> None:
+    cli()

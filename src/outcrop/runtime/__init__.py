@@ -1,0 +1,1 @@
+"""Executing tasks: one queue and worker per loaded model."""

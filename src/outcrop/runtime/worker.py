@@ -1,0 +1,95 @@
+"""One worker thread and one bounded queue per loaded model.
+
+Two requests never enter the same model object at once (diffusers pipelines and tokenizers keep state), a
+full queue refuses work at once instead of growing without bound, and a backend that raises answers that one
+request with ModelErrorException while the worker goes on serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from outcrop.backends.base import Backend, ProgressFn, no_progress
+from outcrop.errors import ModelError, OutcropError, ThrottlingError
+from outcrop.tasks import Task
+
+log = logging.getLogger(__name__)
+
+Loader = Callable[[], Backend]
+
+
+@dataclass
+class _Job:
+    task: Task
+    future: Future[object]
+    progress: ProgressFn = field(default=no_progress)
+
+
+class ModelWorker:
+    """Runs tasks for one model, loading it on first use in the worker thread."""
+
+    def __init__(self, name: str, loader: Loader, queue_size: int) -> None:
+        self.name = name
+        self._loader = loader
+        self._queue: queue.Queue[_Job | None] = queue.Queue(maxsize=queue_size)
+        self._backend: Backend | None = None
+        self._thread = threading.Thread(target=self._loop, name=f"outcrop-{name}", daemon=True)
+        self._thread.start()
+
+    @property
+    def loaded(self) -> bool:
+        return self._backend is not None
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def submit(self, task: Task, progress: ProgressFn = no_progress) -> Future[object]:
+        future: Future[object] = Future()
+        try:
+            self._queue.put_nowait(_Job(task, future, progress))
+        except queue.Full:
+            raise ThrottlingError(
+                f"Too many requests are waiting for {self.name} ({self._queue.maxsize} queued); "
+                "retry after a moment or raise OUTCROP_QUEUE_SIZE."
+            ) from None
+        return future
+
+    def stop(self, timeout: float | None = None) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while (job := self._queue.get()) is not None:
+            if job.future.set_running_or_notify_cancel():
+                self._run(job)
+        if self._backend is not None:
+            self._backend.close()
+
+    def _run(self, job: _Job) -> None:
+        try:
+            backend = self._ensure_loaded()
+            job.future.set_result(backend.run(job.task, job.progress))
+        except OutcropError as exc:
+            job.future.set_exception(exc)
+        except Exception as exc:  # any backend failure is the model's error, reported to this caller only
+            log.exception("model %s failed on %s", self.name, type(job.task).__name__)
+            job.future.set_exception(self._model_error(exc))
+
+    def _ensure_loaded(self) -> Backend:
+        if self._backend is None:
+            log.info("loading %s", self.name)
+            self._backend = self._loader()
+        return self._backend
+
+    def _model_error(self, exc: Exception) -> ModelError:
+        return ModelError(
+            f"The model {self.name} returned an error: {type(exc).__name__}: {exc}",
+            originalStatusCode=500,
+            resourceName=self.name,
+        )

@@ -1,0 +1,41 @@
+"""One typed configuration object, read from the environment (prefix OUTCROP_) by the entrypoint only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything Outcrop can be configured with; built once in the entrypoint and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="OUTCROP_", frozen=True)
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".outcrop")
+    models_path: Path | None = Field(default=None, description="Where weights live (default $OUTCROP_HOME/models)")
+    profile: str = "default"
+    host: str = "127.0.0.1"
+    port: int = 8686
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+    max_body_bytes: int = 25_000_000
+    queue_size: int = 16
+    request_timeout_s: float = 600.0
+    torch_threads: int | None = None
+
+    @property
+    def models_dir(self) -> Path:
+        return self.models_path or self.home / "models"
+
+    @property
+    def catalog_file(self) -> Path:
+        """The user-editable catalog overlay; entries here replace the built-in ones with the same id."""
+        return self.home / "catalog.toml"
+
+    @property
+    def verifies_signatures(self) -> bool:
+        return self.access_key_id is not None and self.secret_access_key is not None

@@ -1,0 +1,116 @@
+"""Image decoding, checking and encoding, written once for every task and wire format.
+
+Images are checked from their header before any pixel is decoded, so an oversized or malformed upload is
+refused before it costs memory or reaches a model.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image as PILImage
+from PIL.Image import Image
+
+from outcrop.errors import ValidationError
+
+ACCEPTED_FORMATS = frozenset({"PNG", "JPEG"})
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """What a model accepts for one image field."""
+
+    max_bytes: int = 25_000_000
+    min_side: int = 1
+    max_side: int = 4096
+    max_pixels: int = 4_194_304
+    formats: frozenset[str] = ACCEPTED_FORMATS
+
+
+def decode_base64(data: str, field: str) -> bytes:
+    """Strict base64 (no `data:` URI prefix, no stray characters)."""
+    if data.startswith("data:"):
+        raise ValidationError(f"{field} must be bare base64 of the image bytes; remove the 'data:...;base64,' prefix.")
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationError(f"{field} is not valid base64 ({exc}); send the image bytes base64-encoded.") from exc
+
+
+def open_image(raw: bytes, field: str, limits: ImageLimits) -> Image:
+    """Decode image bytes after checking size, format and dimensions from the header."""
+    if len(raw) == 0:
+        raise ValidationError(f"{field} is empty; send a PNG or JPEG image.")
+    if len(raw) > limits.max_bytes:
+        raise ValidationError(f"{field} is {len(raw):,} bytes; the limit is {limits.max_bytes:,} bytes.")
+    image = _open_header(raw, field, limits)
+    _check_dimensions(image.size, field, limits)
+    try:
+        image.load()
+    except (OSError, ValueError) as exc:
+        raise ValidationError(f"{field} could not be decoded ({exc}); send an intact PNG or JPEG image.") from exc
+    return image
+
+
+def decode_image(data: str, field: str, limits: ImageLimits) -> Image:
+    """Base64 text -> checked, decoded PIL image."""
+    return open_image(decode_base64(data, field), field, limits)
+
+
+def _open_header(raw: bytes, field: str, limits: ImageLimits) -> Image:
+    allowed = " or ".join(sorted(limits.formats))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            image = PILImage.open(io.BytesIO(raw), formats=None)
+    except (OSError, PILImage.DecompressionBombWarning, PILImage.DecompressionBombError) as exc:
+        raise ValidationError(f"{field} is not a readable image ({exc}); send {allowed}.") from exc
+    if image.format not in limits.formats:
+        raise ValidationError(f"{field} is {image.format}; send {allowed}.")
+    return image
+
+
+def _check_dimensions(size: tuple[int, int], field: str, limits: ImageLimits) -> None:
+    width, height = size
+    if min(width, height) < limits.min_side:
+        raise ValidationError(f"{field} is {width}x{height}; each side must be at least {limits.min_side} pixels.")
+    if max(width, height) > limits.max_side:
+        raise ValidationError(f"{field} is {width}x{height}; the longer side must be at most {limits.max_side} pixels.")
+    if width * height > limits.max_pixels:
+        raise ValidationError(
+            f"{field} is {width}x{height} ({width * height:,} pixels); send at most {limits.max_pixels:,} pixels."
+        )
+
+
+def binary_mask(mask: Image, image: Image, field: str) -> Image:
+    """A pure black/white mask the size of `image`, as mode 'L' (0 = black, 255 = white)."""
+    if mask.size != image.size:
+        raise ValidationError(
+            f"{field} is {mask.size[0]}x{mask.size[1]} but the image is {image.size[0]}x{image.size[1]}; "
+            "send a mask the same size as the image."
+        )
+    rgb = np.asarray(mask.convert("RGB"))
+    black = np.all(rgb == 0, axis=-1)
+    white = np.all(rgb == 255, axis=-1)
+    if not np.all(black | white):
+        bad = int(np.count_nonzero(~(black | white)))
+        raise ValidationError(
+            f"{field} has {bad:,} pixels that are neither pure black (0,0,0) nor pure white (255,255,255); "
+            "send a mask with only those two colours."
+        )
+    return PILImage.fromarray(np.where(white, 255, 0).astype(np.uint8), mode="L")
+
+
+def encode_png(image: Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def encode_png_base64(image: Image) -> str:
+    return base64.b64encode(encode_png(image)).decode("ascii")
