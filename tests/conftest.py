@@ -1,0 +1,38 @@
+"""Shared fixtures: a live Outcrop server on 127.0.0.1 and real boto3 clients pointed at it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.live_server import LiveServer, start_server
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_models_dir() -> Path:
+    """Weights shared by all tests (pulled once; CI pulls them before running pytest)."""
+    return Path(os.environ.get("OUTCROP_TEST_MODELS", REPO / ".cache" / "models"))
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    path = test_models_dir()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[LiveServer]:
+    """A server on the tiny profile, sharing the test weights folder."""
+    home = tmp_path_factory.mktemp("outcrop-home")
+    with start_server(home=home, models_dir=models_dir, profile="tiny") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def runtime(tiny_server: LiveServer):  # type: ignore[no-untyped-def]
+    return tiny_server.client("bedrock-runtime")
