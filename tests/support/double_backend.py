@@ -1,0 +1,44 @@
+"""A deterministic test double of a backend (named as one): it echoes, sleeps or crashes on command.
+
+Used to test the executor and the wire error mapping without loading a model.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from outcrop.backends.base import LoadSpec, ProgressFn
+from outcrop.tasks import ConverseTask, Task, TaskKind
+from outcrop.tasks.converse import ConverseResult, StopReason
+
+LOADS: list[LoadSpec] = []
+ACTIVE = threading.Semaphore(1)
+
+
+class DoubleBackend:
+    kinds = frozenset({TaskKind.CONVERSE})
+
+    def run(self, task: Task, progress: ProgressFn) -> object:
+        assert isinstance(task, ConverseTask)
+        if not ACTIVE.acquire(blocking=False):
+            raise AssertionError("two requests entered one backend at once")
+        try:
+            return self._answer(task.messages[-1].text)
+        finally:
+            ACTIVE.release()
+
+    def _answer(self, command: str) -> ConverseResult:
+        if command.startswith("sleep "):
+            time.sleep(float(command.split()[1]))
+        if command == "crash":
+            raise RuntimeError("the double was told to crash")
+        return ConverseResult(text=f"echo: {command}", stop_reason=StopReason.END_TURN, input_tokens=1, output_tokens=2)
+
+    def close(self) -> None:
+        pass
+
+
+def load(spec: LoadSpec) -> DoubleBackend:
+    LOADS.append(spec)
+    return DoubleBackend()
