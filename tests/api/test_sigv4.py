@@ -21,9 +21,7 @@ SK = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 CREDENTIALS = {AK: SK, "AKIDOTHER": "other-secret"}
 BASE = "http://127.0.0.1:8686"
 INVOKE_URL = f"{BASE}/model/amazon.nova-canvas-v1%3A0/invoke"
-LIST_URL = (
-    f"{BASE}/async-invoke?maxResults=10&statusEquals=InProgress&submitTimeAfter=2025-01-01T00%3A00%3A00Z"
-)
+LIST_URL = f"{BASE}/async-invoke?maxResults=10&statusEquals=InProgress&submitTimeAfter=2025-01-01T00%3A00%3A00Z"
 ARN_URL = f"{BASE}/async-invoke/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aasync-invoke%2Fabcdef123456"
 BODY = json.dumps({"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a red fox"}}).encode()
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -107,9 +105,7 @@ VALID_CASES = {
     },
     "get-arn-path": {"method": "GET", "url": ARN_URL, "body": b"", "headers": {}},
     "session-token": {"url": INVOKE_URL, "token": "FwoGZXIvYXdzEXAMPLE//token+with/odd=chars"},
-    "dot-segments-and-double-slash": {
-        "url": f"{BASE}/x/..//model/amazon.titan-image-generator-v2%3A0/invoke"
-    },
+    "dot-segments-and-double-slash": {"url": f"{BASE}/x/..//model/amazon.titan-image-generator-v2%3A0/invoke"},
     "messy-header-whitespace": {"url": INVOKE_URL, "headers": {**JSON_HEADERS, "X-Custom": "  a   b \t c  "}},
     "params-attribute": {
         "method": "GET",
@@ -205,9 +201,7 @@ def captured_requests():
         lambda: client.list_async_invokes(
             maxResults=10, statusEquals="InProgress", submitTimeAfter=datetime(2025, 1, 1, tzinfo=UTC)
         ),
-        lambda: client.get_async_invoke(
-            invocationArn="arn:aws:bedrock:us-east-1:123456789012:async-invoke/abc def"
-        ),
+        lambda: client.get_async_invoke(invocationArn="arn:aws:bedrock:us-east-1:123456789012:async-invoke/abc def"),
     ]
     for call in calls:
         with pytest.raises(_CapturedError):
@@ -219,8 +213,7 @@ def captured_requests():
 def _from_prepared(prepared):
     parts = urlsplit(prepared.url)
     headers = {
-        name.lower(): value.decode() if isinstance(value, bytes) else value
-        for name, value in prepared.headers.items()
+        name.lower(): value.decode() if isinstance(value, bytes) else value for name, value in prepared.headers.items()
     }
     headers["host"] = parts.netloc
     return SignedRequest(prepared.method, parts.path, parts.query, headers, bytes(prepared.body or b""))
@@ -427,10 +420,7 @@ def bearer_request(token):
 
 
 def test_bearer_token_accepted():
-    assert (
-        verify(bearer_request("secret-token"), CREDENTIALS, bearer_tokens={"secret-token"})
-        == BEARER_PRINCIPAL
-    )
+    assert verify(bearer_request("secret-token"), CREDENTIALS, bearer_tokens={"secret-token"}) == BEARER_PRINCIPAL
 
 
 def test_wrong_bearer_token_refused():

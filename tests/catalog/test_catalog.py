@@ -106,7 +106,7 @@ def test_failed_pull_leaves_nothing_behind(tmp_path):
     source.mkdir()
     (source / "other.bin").write_bytes(b"x")  # delivers the wrong file
     catalog = _local_overlay(tmp_path, source)
-    with pytest.raises(PullError, match="source delivered no model.onnx"):
+    with pytest.raises(PullError, match=r"source delivered no model\.onnx"):
         pull(catalog, "demo", lambda _: None)
     assert not catalog.installed("demo")
     assert list((tmp_path / "models").iterdir()) == []
