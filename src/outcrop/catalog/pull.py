@@ -63,6 +63,7 @@ def _try_source(spec: WeightsSpec, index: int, target: Path, log: LogFn) -> str 
         fetcher(source.kind)(source.params, partial, log)
         _check_files(spec, partial)
         _write_marker(partial, spec, index)
+        partial.chmod(0o755)  # mkdtemp makes it private; installed weights are readable by the server's user
         if target.exists():
             shutil.rmtree(target)
         partial.rename(target)
