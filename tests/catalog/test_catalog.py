@@ -113,6 +113,6 @@ def test_failed_pull_leaves_nothing_behind(tmp_path):
 
 
 def test_pull_accepts_a_model_id(catalog):
-    assert resolve_weights_name(catalog, "amazon.nova-lite-v1:0") == "smollm2-135m-instruct"
+    assert resolve_weights_name(catalog, "amazon.nova-micro-v1:0") == "smollm2-135m-instruct"
     with pytest.raises(PullError, match="known weights"):
         resolve_weights_name(catalog, "nothing")

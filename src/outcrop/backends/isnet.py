@@ -1,0 +1,124 @@
+"""ISNet (DIS) background removal through ONNX Runtime.
+
+The weights are IMG.LY's ISNet export (see the `npm-imgly` source): one RGB image in, scaled as
+`(x - 128) / 256` at 1024x1024, one foreground probability map out. The result is the input image with that
+map, resized back to the input's size, as its alpha channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image as PILImage
+from PIL.Image import Image
+
+from outcrop.backends.base import LoadSpec, ProgressFn
+from outcrop.tasks import RemoveBackgroundTask, Task, TaskKind
+from outcrop.tasks.generation import ImagesResult
+
+logger = logging.getLogger(__name__)
+
+# Modes whose pixels are wider than 8 bits; PIL's convert("RGB") clips them at 255 (a 16-bit grey PNG turns
+# white), so they are scaled down first. Only integer modes reach us: the wire layers accept PNG and JPEG.
+_WIDE_INTEGER_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
+
+
+def load(spec: LoadSpec) -> IsnetBackend:
+    """Open the ONNX file in `spec.weights_dir` (name from the `file` option, default `model.onnx`)."""
+    if spec.weights_dir is None:
+        raise FileNotFoundError(f"ISNet weights '{spec.weights}' need a weights directory; none was given.")
+    path = spec.weights_dir / str(spec.options.get("file", "model.onnx"))
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"ISNet weights '{spec.weights}' have no model file at {path}; "
+            f"install them with: outcrop models pull {spec.weights}"
+        )
+    return IsnetBackend(_session(path, spec), int(spec.options.get("input_size", 1024)))
+
+
+def _session(path: Path, spec: LoadSpec) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if spec.threads:
+        options.intra_op_num_threads = spec.threads
+    return ort.InferenceSession(str(path), sess_options=options, providers=_providers(spec.device, ort))
+
+
+def _providers(device: str, ort: Any) -> list[str]:
+    if device != "cuda":
+        return ["CPUExecutionProvider"]
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    logger.warning("device 'cuda' was asked for but this onnxruntime has no CUDA provider; ISNet runs on CPU.")
+    return ["CPUExecutionProvider"]
+
+
+class IsnetBackend:
+    """One ONNX Runtime session; the runtime never calls `run` from two threads at once."""
+
+    kinds = frozenset({TaskKind.REMOVE_BACKGROUND})
+
+    def __init__(self, session: Any, input_size: int) -> None:
+        self._session: Any = session
+        self._input_size = input_size
+        self._input_name: str = session.get_inputs()[0].name
+        # The export also returns ISNet's side outputs (five more maps, six feature tensors); only the first,
+        # the fused map, is the mask. Asking for it alone spares copying the rest out of the runtime.
+        self._output_name: str = session.get_outputs()[0].name
+
+    def run(self, task: Task, progress: ProgressFn) -> ImagesResult:
+        if not isinstance(task, RemoveBackgroundTask):
+            raise TypeError(f"ISNet only removes backgrounds; it was given a {task.kind} task.")
+        if self._session is None:
+            raise RuntimeError("this ISNet backend was closed; load it again.")
+        rgb = _to_rgb(task.image)
+        progress(0.1)
+        mask = self._predict(rgb)
+        progress(0.9)
+        cutout = rgb.convert("RGBA")
+        cutout.putalpha(_keep_transparency(task.image, _alpha(mask, rgb.size)))
+        progress(1.0)
+        return ImagesResult(images=[cutout])
+
+    def close(self) -> None:
+        # ONNX Runtime frees the session's memory when the last reference goes.
+        self._session = None
+
+    def _predict(self, rgb: Image) -> np.ndarray:
+        batch = _preprocess(rgb, self._input_size)
+        (mask,) = self._session.run([self._output_name], {self._input_name: batch})
+        return np.asarray(mask, dtype=np.float32)[0, 0]
+
+
+def _to_rgb(image: Image) -> Image:
+    if image.mode in _WIDE_INTEGER_MODES:
+        # 16-bit samples: 65535 / 257 == 255.
+        narrow = np.clip(np.asarray(image, dtype=np.float64) / 257.0, 0, 255).round().astype(np.uint8)
+        return PILImage.fromarray(narrow).convert("RGB")
+    return image.convert("RGB")
+
+
+def _preprocess(rgb: Image, size: int) -> np.ndarray:
+    pixels = np.asarray(rgb.resize((size, size), PILImage.Resampling.BILINEAR), dtype=np.float32)
+    return ((pixels - 128.0) / 256.0).transpose(2, 0, 1)[np.newaxis].copy()
+
+
+def _alpha(mask: np.ndarray, size: tuple[int, int]) -> Image:
+    # No min-max stretch (rembg applies one). Measured on scikit-image's photos: where there is a subject (coffee,
+    # cat, astronaut, rocket) the raw map already spans 0.0000..1.0000, so a stretch changes nothing; where there
+    # is none (grass, gravel) the map stays low, peaking at 0.07..0.84 on a few pixels, and a stretch would turn
+    # that noise fully opaque.
+    resized = np.asarray(PILImage.fromarray(mask).resize(size, PILImage.Resampling.BILINEAR))
+    return PILImage.fromarray(np.clip(resized * 255.0 + 0.5, 0, 255).astype(np.uint8))
+
+
+def _keep_transparency(image: Image, alpha: Image) -> Image:
+    """Pixels already transparent in the input stay transparent, whatever the model thinks of them."""
+    if "A" not in image.getbands() and "transparency" not in image.info:
+        return alpha
+    own = image.convert("RGBA").getchannel("A")
+    return PILImage.fromarray(np.minimum(np.asarray(alpha), np.asarray(own)))
