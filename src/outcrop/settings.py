@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     queue_size: int = 16
     request_timeout_s: float = 600.0
     torch_threads: int | None = None
+    preload: tuple[str, ...] = Field(default=(), description="Model ids to load at startup, not on first request")
 
     @property
     def models_dir(self) -> Path:

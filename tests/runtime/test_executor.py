@@ -74,3 +74,16 @@ def test_backend_crash_is_model_error_and_server_keeps_serving(double_runtime):
     assert "the double was told to crash" in caught.value.response["Error"]["Message"]
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 424
     assert say(double_runtime, "still there?") == "echo: still there?"
+
+
+def test_preload_loads_before_the_first_request(tmp_path, models_dir):
+    (tmp_path / "catalog.toml").write_text(OVERLAY)
+    before = len(double_backend.LOADS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(registry.BACKENDS, "double", "support.double_backend:load")
+        with start_server(home=tmp_path, models_dir=models_dir, profile="tiny", preload=("amazon.nova-micro-v1:0",)) as server:
+            workers = server.server.config.app.state.outcrop.executor.workers()
+            for worker in workers.values():
+                worker.warm().result(timeout=10)
+            assert len(double_backend.LOADS) == before + 1
+            assert all(worker.loaded for worker in workers.values())

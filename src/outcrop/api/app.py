@@ -42,6 +42,8 @@ def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for model_id in settings.preload:
+            server.executor.preload(server.catalog.resolve(model_id))
         yield
         server.executor.shutdown()
 

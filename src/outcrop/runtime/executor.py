@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from concurrent.futures import Future
 
 from outcrop.backends.base import Backend, LoadSpec, ProgressFn, no_progress
 from outcrop.backends.registry import known, load_backend
@@ -47,11 +48,17 @@ class Executor:
                 "try a smaller request or raise OUTCROP_REQUEST_TIMEOUT_S."
             ) from None
 
+    def preload(self, entry: ModelEntry) -> list[Future[object]]:
+        """Start loading every model bound to `entry`; the futures complete when each is loaded."""
+        return [self._worker(entry, binding).warm() for binding in entry.bindings.values()]
+
     def worker_for(self, entry: ModelEntry, task: Task) -> ModelWorker:
-        binding = self.catalog.binding(entry, task.kind)
+        return self._worker(entry, self.catalog.binding(entry, task.kind))
+
+    def _worker(self, entry: ModelEntry, binding: Binding) -> ModelWorker:
         if not known(binding.backend):
             raise AccessDeniedError(
-                f"{entry.model_id} {task.kind} is bound to backend '{binding.backend}', "
+                f"{entry.model_id} is bound to backend '{binding.backend}', "
                 "which this version of Outcrop does not have."
             )
         self.catalog.require_installed(entry, binding)

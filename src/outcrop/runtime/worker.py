@@ -25,7 +25,7 @@ Loader = Callable[[], Backend]
 
 @dataclass
 class _Job:
-    task: Task
+    task: Task | None  # None: load only
     future: Future[object]
     progress: ProgressFn = field(default=no_progress)
 
@@ -60,6 +60,12 @@ class ModelWorker:
             ) from None
         return future
 
+    def warm(self) -> Future[object]:
+        """Load the model now (in the worker thread) instead of on the first request."""
+        future: Future[object] = Future()
+        self._queue.put(_Job(None, future))
+        return future
+
     def stop(self, timeout: float | None = None) -> None:
         self._queue.put(None)
         self._thread.join(timeout)
@@ -74,11 +80,12 @@ class ModelWorker:
     def _run(self, job: _Job) -> None:
         try:
             backend = self._ensure_loaded()
-            job.future.set_result(backend.run(job.task, job.progress))
+            result = None if job.task is None else backend.run(job.task, job.progress)
+            job.future.set_result(result)
         except OutcropError as exc:
             job.future.set_exception(exc)
         except Exception as exc:  # any backend failure is the model's error, reported to this caller only
-            log.exception("model %s failed on %s", self.name, type(job.task).__name__)
+            log.exception("model %s failed on %s", self.name, type(job.task).__name__ if job.task else "load")
             job.future.set_exception(self._model_error(exc))
 
     def _ensure_loaded(self) -> Backend:
