@@ -26,5 +26,6 @@ test: lint test-weights
 test-fast:
 	$(PYTHON) -m pytest -m "not slow"
 
-bench: test-weights
+bench:
+	OUTCROP_MODELS_PATH=$(MODELS) outcrop models pull isnet-general-medium
 	$(PYTHON) bench/bench_remove_background.py
