@@ -81,7 +81,9 @@ def test_preload_loads_before_the_first_request(tmp_path, models_dir):
     before = len(double_backend.LOADS)
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(registry.BACKENDS, "double", "support.double_backend:load")
-        with start_server(home=tmp_path, models_dir=models_dir, profile="tiny", preload=("amazon.nova-micro-v1:0",)) as server:
+        with start_server(
+            home=tmp_path, models_dir=models_dir, profile="tiny", preload=("amazon.nova-micro-v1:0",)
+        ) as server:
             workers = server.server.config.app.state.outcrop.executor.workers()
             for worker in workers.values():
                 worker.warm().result(timeout=10)
