@@ -93,10 +93,11 @@ class ServiceUnavailableError(OutcropError):
 class WeightsMissingError(AccessDeniedError):
     """A model is known but its weights are not installed; the message names the pull command."""
 
-    def __init__(self, model_id: str, weights: str) -> None:
+    def __init__(self, model_id: str, weights: str, alternatives: list[str] | None = None) -> None:
+        others = "".join(f" or: outcrop models pull {name}" for name in alternatives or [])
         super().__init__(
             f"The weights '{weights}' serving model '{model_id}' are not installed. "
-            f"Install them with: outcrop models pull {weights}"
+            f"Install them with: outcrop models pull {weights}{others}"
         )
         self.model_id = model_id
         self.weights = weights

@@ -51,7 +51,7 @@ def test_unbound_task_is_access_denied(catalog):
 
 def test_profiles_differ(tmp_path):
     tiny = load_catalog("tiny", tmp_path)
-    assert tiny.resolve("amazon.nova-lite-v1:0").bindings[TaskKind.CONVERSE].weights == "tiny-llm"
+    assert tiny.binding(tiny.resolve("amazon.nova-lite-v1:0"), TaskKind.CONVERSE).weights == "tiny-llm"
     assert tiny.installed("tiny-llm")
     with pytest.raises(CatalogError, match="unknown profile 'huge'"):
         load_catalog("huge", tmp_path)
@@ -65,9 +65,9 @@ def test_overlay_replaces_key_by_key(tmp_path):
     )
     catalog = load_catalog("default", tmp_path / "models", overlay)
     canvas = catalog.resolve("amazon.nova-canvas-v1:0")
-    assert canvas.bindings[TaskKind.REMOVE_BACKGROUND].weights == "isnet-general-small"
+    assert catalog.binding(canvas, TaskKind.REMOVE_BACKGROUND).weights == "isnet-general-small"
     titan = catalog.resolve("amazon.titan-image-generator-v2:0")
-    assert titan.bindings[TaskKind.REMOVE_BACKGROUND].weights == "isnet-general-medium"
+    assert catalog.binding(titan, TaskKind.REMOVE_BACKGROUND).weights == "isnet-general-medium"
 
 
 def test_overlay_with_unknown_weights_fails_at_load(tmp_path):
@@ -116,3 +116,25 @@ def test_pull_accepts_a_model_id(catalog):
     assert resolve_weights_name(catalog, "amazon.nova-micro-v1:0") == "smollm2-135m-instruct"
     with pytest.raises(PullError, match="known weights"):
         resolve_weights_name(catalog, "nothing")
+
+
+def test_fallback_binding_serves_when_the_preferred_weights_are_missing(tmp_path):
+    overlay = tmp_path / "catalog.toml"
+    overlay.write_text(
+        '[profiles.default.bindings."amazon.nova-canvas-v1:0"]\n'
+        "REMOVE_BACKGROUND = [\n"
+        '  { backend = "isnet", weights = "isnet-general-medium" },\n'
+        '  { backend = "isnet", weights = "isnet-general-small" },\n'
+        "]\n"
+    )
+    models = tmp_path / "models"
+    catalog = load_catalog("default", models, overlay)
+    canvas = catalog.resolve("amazon.nova-canvas-v1:0")
+    assert catalog.binding(canvas, TaskKind.REMOVE_BACKGROUND).weights == "isnet-general-medium"
+    with pytest.raises(WeightsMissingError, match="or: outcrop models pull isnet-general-small"):
+        catalog.require_installed(canvas, catalog.binding(canvas, TaskKind.REMOVE_BACKGROUND))
+    small = models / "isnet-general-small"
+    small.mkdir(parents=True)
+    (small / "model.onnx").write_bytes(b"x")
+    (small / INSTALLED_MARKER).write_text("{}")
+    assert catalog.binding(canvas, TaskKind.REMOVE_BACKGROUND).weights == "isnet-general-small"

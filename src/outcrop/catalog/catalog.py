@@ -33,13 +33,14 @@ class Catalog:
         return entry
 
     def binding(self, entry: ModelEntry, kind: TaskKind) -> Binding:
-        binding = entry.bindings.get(kind)
-        if binding is None:
+        """The binding that serves (entry, kind): the first whose weights are installed, else the first."""
+        choices = entry.bindings.get(kind)
+        if not choices:
             raise AccessDeniedError(
                 f"No local model serves {kind} for {entry.model_id} in the '{self.profile}' profile. "
                 "Bind one in $OUTCROP_HOME/catalog.toml; `outcrop models list` shows what is bound."
             )
-        return binding
+        return next((b for b in choices if self.installed(b.weights)), choices[0])
 
     def weights_dir(self, name: str) -> Path | None:
         """Where the weights live, or None for weights built in code."""
@@ -54,7 +55,9 @@ class Catalog:
 
     def require_installed(self, entry: ModelEntry, binding: Binding) -> None:
         if not self.installed(binding.weights):
-            raise WeightsMissingError(entry.model_id, binding.weights)
+            choices = next((bs for bs in entry.bindings.values() if binding in bs), (binding,))
+            others = [b.weights for b in choices if b != binding]
+            raise WeightsMissingError(entry.model_id, binding.weights, others)
 
 
 def canonical_model_id(identifier: str) -> str:

@@ -80,11 +80,19 @@ def _model(
             input_modalities=tuple(raw.get("input_modalities", ("TEXT",))),
             output_modalities=tuple(raw.get("output_modalities", ("TEXT",))),
             lifecycle=Lifecycle(raw.get("lifecycle", "ACTIVE")),
-            bindings={TaskKind(k): _binding(model_id, k, v, weights) for k, v in bindings.items()},
+            bindings={TaskKind(k): _choices(model_id, k, v, weights) for k, v in bindings.items()},
             streaming=bool(raw.get("streaming", False)),
         )
     except (KeyError, ValueError) as exc:
         raise CatalogError(f"model '{model_id}': {exc}") from exc
+
+
+def _choices(model_id: str, kind: str, raw: Any, weights: Mapping[str, WeightsSpec]) -> tuple[Binding, ...]:
+    """One binding table, or a list of them in order of preference."""
+    tables = raw if isinstance(raw, list) else [raw]
+    if not tables:
+        raise CatalogError(f"model '{model_id}' {kind}: an empty list of bindings")
+    return tuple(_binding(model_id, kind, table, weights) for table in tables)
 
 
 def _binding(model_id: str, kind: str, raw: Mapping[str, Any], weights: Mapping[str, WeightsSpec]) -> Binding:

@@ -67,5 +67,6 @@ class ModelEntry:
     input_modalities: tuple[str, ...]
     output_modalities: tuple[str, ...]
     lifecycle: Lifecycle = Lifecycle.ACTIVE
-    bindings: Mapping[TaskKind, Binding] = field(default_factory=dict)
+    # Per task, bindings in order of preference: the first whose weights are installed serves.
+    bindings: Mapping[TaskKind, tuple[Binding, ...]] = field(default_factory=dict)
     streaming: bool = False

@@ -26,7 +26,7 @@ def resolve_weights_name(catalog: Catalog, name: str) -> str:
         return name
     entry = catalog.models.get(name)
     if entry is not None and entry.bindings:
-        names = {b.weights for b in entry.bindings.values()}
+        names = {catalog.binding(entry, kind).weights for kind in entry.bindings}
         if len(names) == 1:
             return names.pop()
         raise PullError(f"{name} uses several weights ({', '.join(sorted(names))}); pull them by name.")

@@ -39,9 +39,11 @@ def list_models(ctx: click.Context, as_json: bool) -> None:
             "backend": binding.backend,
             "weights": binding.weights,
             "installed": catalog.installed(binding.weights),
+            "serving": binding == catalog.binding(entry, kind),
         }
         for entry in catalog.models.values()
-        for kind, binding in entry.bindings.items()
+        for kind, choices in entry.bindings.items()
+        for binding in choices
     ]
     unbound = [e.model_id for e in catalog.models.values() if not e.bindings]
     if as_json:
@@ -52,11 +54,13 @@ def list_models(ctx: click.Context, as_json: bool) -> None:
 
 def _print_table(profile: str, rows: list[dict[str, object]], unbound: list[str]) -> None:
     table = Table(title=f"Outcrop models (profile: {profile})")
-    for column in ("model id", "task", "backend", "weights", "installed"):
+    for column in ("model id", "task", "backend", "weights", "installed", "serves"):
         table.add_column(column, overflow="fold")
     for row in rows:
         mark = "[green]yes[/green]" if row["installed"] else "[red]no[/red]"
-        table.add_row(str(row["model_id"]), str(row["task"]), str(row["backend"]), str(row["weights"]), mark)
+        serves = "[bold]yes[/bold]" if row["serving"] else "fallback"
+        cells = (row["model_id"], row["task"], row["backend"], row["weights"])
+        table.add_row(*(str(c) for c in cells), mark, serves)
     console = Console()
     console.print(table)
     missing = sorted({str(row["weights"]) for row in rows if not row["installed"]})

@@ -50,7 +50,7 @@ class Executor:
 
     def preload(self, entry: ModelEntry) -> list[Future[object]]:
         """Start loading every model bound to `entry`; the futures complete when each is loaded."""
-        return [self._worker(entry, binding).warm() for binding in entry.bindings.values()]
+        return [self._worker(entry, self.catalog.binding(entry, kind)).warm() for kind in entry.bindings]
 
     def worker_for(self, entry: ModelEntry, task: Task) -> ModelWorker:
         return self._worker(entry, self.catalog.binding(entry, task.kind))

@@ -1,0 +1,59 @@
+"""One vector space at every output length (Titan's 256/384/1024, Nova 2's up to 3072).
+
+A model's native d-dimensional unit vectors are rotated into a fixed orthonormal basis whose axes are ordered by
+how much of a reference set's energy they carry (an uncentred PCA of, e.g., the text embeddings of ImageNet's
+class names). A shorter output keeps the leading axes and is renormalised, so 256-d text and 256-d image vectors
+live in the same truncated space and rankings agree closely with the full one; a longer output pads with zeros,
+which leaves every cosine unchanged. The basis travels with the weights, so the same input always gives the
+same vector.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+Array = NDArray[np.float32]
+
+
+class EmbeddingSpace:
+    def __init__(self, basis: NDArray[np.floating]) -> None:
+        basis = np.asarray(basis, dtype=np.float64)
+        if basis.ndim != 2 or basis.shape[0] != basis.shape[1]:
+            raise ValueError(f"basis must be square, got {basis.shape}")
+        self.basis = basis
+        self.native_dimension = basis.shape[0]
+
+    @classmethod
+    def from_reference(cls, vectors: NDArray[np.floating]) -> EmbeddingSpace:
+        """Principal axes of `vectors` (n x d, n may be < d: the rest of the basis is completed orthonormally)."""
+        reference = np.asarray(vectors, dtype=np.float64)
+        _, _, vt = np.linalg.svd(reference, full_matrices=True)
+        # SVD signs are arbitrary and may differ between LAPACK builds; fix them so vectors are reproducible.
+        signs = np.sign(vt[np.arange(vt.shape[0]), np.argmax(np.abs(vt), axis=1)])
+        return cls(vt * signs[:, None])
+
+    @classmethod
+    def identity(cls, dimension: int) -> EmbeddingSpace:
+        return cls(np.eye(dimension))
+
+    def project(self, native: NDArray[np.floating], length: int) -> Array:
+        """Native vectors (n x d or d) -> unit vectors of `length` in this space."""
+        rows = np.atleast_2d(np.asarray(native, dtype=np.float64))
+        rotated = rows @ self.basis.T
+        if length <= self.native_dimension:
+            out = rotated[:, :length]
+        else:
+            out = np.pad(rotated, ((0, 0), (0, length - self.native_dimension)))
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        result = (out / np.where(norms == 0, 1, norms)).astype(np.float32)
+        return result[0] if np.ndim(native) == 1 else result
+
+    def save(self, path: Path) -> None:
+        np.save(path, self.basis)
+
+    @classmethod
+    def load(cls, path: Path) -> EmbeddingSpace:
+        return cls(np.load(path))
