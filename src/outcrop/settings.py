@@ -26,11 +26,16 @@ class Settings(BaseSettings):
     queue_size: int = 16
     request_timeout_s: float = 600.0
     torch_threads: int | None = None
+    embedding_cache_entries: int = 200_000
     preload: tuple[str, ...] = Field(default=(), description="Model ids to load at startup, not on first request")
 
     @property
     def models_dir(self) -> Path:
         return self.models_path or self.home / "models"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
 
     @property
     def catalog_file(self) -> Path:

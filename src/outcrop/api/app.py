@@ -16,6 +16,8 @@ from outcrop.api.errors import on_outcrop_error, on_unexpected_error
 from outcrop.api.state import ServerState
 from outcrop.catalog import Catalog, load_catalog
 from outcrop.errors import OutcropError
+from outcrop.runtime.embedder import Embedder
+from outcrop.runtime.embedding_cache import EmbeddingCache
 from outcrop.runtime.executor import Executor
 from outcrop.settings import Settings
 
@@ -30,10 +32,16 @@ def build_state(settings: Settings, catalog: Catalog | None = None) -> ServerSta
         timeout_s=settings.request_timeout_s,
         threads=settings.torch_threads,
     )
+    cache = None
+    if settings.embedding_cache_entries > 0:
+        cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_cache_entries)
     credentials: dict[str, str] = {}
     if settings.access_key_id and settings.secret_access_key:
         credentials[settings.access_key_id] = settings.secret_access_key.get_secret_value()
-    return ServerState(settings=settings, catalog=catalog, executor=executor, credentials=credentials)
+    embedder = Embedder(executor, cache)
+    return ServerState(
+        settings=settings, catalog=catalog, executor=executor, embedder=embedder, credentials=credentials
+    )
 
 
 def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
@@ -46,6 +54,8 @@ def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
             server.executor.preload(server.catalog.resolve(model_id))
         yield
         server.executor.shutdown()
+        if server.embedder.cache is not None:
+            server.embedder.cache.close()
 
     app = FastAPI(title="Outcrop", version=__version__, lifespan=lifespan)
     app.state.outcrop = server

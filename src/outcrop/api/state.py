@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from outcrop.catalog import Catalog
+from outcrop.runtime.embedder import Embedder
 from outcrop.runtime.executor import Executor
 from outcrop.settings import Settings
 
@@ -15,5 +16,6 @@ class ServerState:
     settings: Settings
     catalog: Catalog
     executor: Executor
+    embedder: Embedder
     credentials: Mapping[str, str] = field(default_factory=dict)
     bearer_tokens: frozenset[str] = frozenset()

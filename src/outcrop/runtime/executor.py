@@ -12,7 +12,7 @@ from outcrop.backends.registry import known, load_backend
 from outcrop.catalog import Binding, Catalog, ModelEntry
 from outcrop.errors import AccessDeniedError, ModelTimeoutError
 from outcrop.runtime.worker import ModelWorker
-from outcrop.tasks import Task
+from outcrop.tasks import Task, TaskKind
 
 
 class Executor:
@@ -51,6 +51,10 @@ class Executor:
     def preload(self, entry: ModelEntry) -> list[Future[object]]:
         """Start loading every model bound to `entry`; the futures complete when each is loaded."""
         return [self._worker(entry, self.catalog.binding(entry, kind)).warm() for kind in entry.bindings]
+
+    def binding_key(self, entry: ModelEntry, kind: TaskKind) -> str:
+        """A stable name for the weights and options serving (entry, kind)."""
+        return _worker_key(self.catalog.binding(entry, kind))
 
     def worker_for(self, entry: ModelEntry, task: Task) -> ModelWorker:
         return self._worker(entry, self.catalog.binding(entry, task.kind))

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from outcrop.backends.base import Backend, ProgressFn, no_progress
 from outcrop.errors import ModelError, OutcropError, ThrottlingError
-from outcrop.tasks import Task
+from outcrop.tasks import EmbedTask, Task
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +72,50 @@ class ModelWorker:
         self._thread.join(timeout)
 
     def _loop(self) -> None:
-        while (job := self._queue.get()) is not None:
-            if job.future.set_running_or_notify_cancel():
+        pending: deque[_Job | None] = deque()
+        while (job := pending.popleft() if pending else self._queue.get()) is not None:
+            if not job.future.set_running_or_notify_cancel():
+                continue
+            if self._batchable(job):
+                self._run_batch([job, *self._drain_batch(pending)])
+            else:
                 self._run(job)
         if self._backend is not None:
             self._backend.close()
+
+    def _batchable(self, job: _Job) -> bool:
+        """Embedding tasks go through the model together when the loaded backend can batch them."""
+        return isinstance(job.task, EmbedTask) and hasattr(self._backend, "run_batch")
+
+    def _drain_batch(self, pending: deque[_Job | None]) -> list[_Job]:
+        """Queued embedding jobs to run with the current one; anything else waits its turn in `pending`."""
+        limit = int(getattr(self._backend, "max_batch", 1)) - 1
+        batch: list[_Job] = []
+        while len(batch) < limit:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None and isinstance(job.task, EmbedTask) and not pending:
+                if job.future.set_running_or_notify_cancel():
+                    batch.append(job)
+            else:
+                pending.append(job)
+        return batch
+
+    def _run_batch(self, jobs: list[_Job]) -> None:
+        if len(jobs) == 1:
+            self._run(jobs[0])
+            return
+        try:
+            results = self._backend.run_batch([job.task for job in jobs])  # type: ignore[union-attr]
+        except Exception:  # one bad input must not fail its neighbours: retry each alone for its own answer
+            log.info("batch of %d failed on %s; running each task alone", len(jobs), self.name)
+            for job in jobs:
+                self._run(job)
+            return
+        for job, result in zip(jobs, results, strict=True):
+            job.future.set_result(result)
 
     def _run(self, job: _Job) -> None:
         try:

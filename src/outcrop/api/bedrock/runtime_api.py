@@ -15,6 +15,7 @@ from outcrop.api.bedrock.routing import RawPathRoute
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.catalog import Family
 from outcrop.errors import ModelError, ValidationError
+from outcrop.tasks import EmbedTask
 from outcrop.tasks.converse import ConverseResult
 
 
@@ -25,7 +26,10 @@ async def invoke_model(request: Request) -> Response:
     check_json_content_type(request)
     task = parse_invoke_body(entry, json_object(body))
     started = time.monotonic()
-    result = await state.executor.run(entry, task)
+    if isinstance(task, EmbedTask):
+        result: object = await state.embedder.embed(entry, task)
+    else:
+        result = await state.executor.run(entry, task)
     latency_ms = int((time.monotonic() - started) * 1000)
     headers = {
         REQUEST_ID_HEADER: request_id(request),

@@ -1,0 +1,31 @@
+"""Embeddings through the cache, then the executor: the one way every caller (wire, KBs) embeds."""
+
+from __future__ import annotations
+
+from outcrop.catalog import ModelEntry
+from outcrop.errors import ModelError
+from outcrop.runtime.embedding_cache import EmbeddingCache, content_key
+from outcrop.runtime.executor import Executor
+from outcrop.tasks import EmbedTask, TaskKind
+from outcrop.tasks.embed import EmbedResult
+
+
+class Embedder:
+    def __init__(self, executor: Executor, cache: EmbeddingCache | None) -> None:
+        self.executor = executor
+        self.cache = cache
+
+    def space(self, entry: ModelEntry) -> str:
+        """Which weights currently serve this model's embeddings; vectors from different spaces never mix."""
+        return self.executor.binding_key(entry, TaskKind.EMBED)
+
+    async def embed(self, entry: ModelEntry, task: EmbedTask) -> EmbedResult:
+        key = content_key(self.space(entry), task) if self.cache is not None else ""
+        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+            return hit
+        result = await self.executor.run(entry, task)
+        if not isinstance(result, EmbedResult):
+            raise ModelError(f"{entry.model_id} returned {type(result).__name__} instead of an embedding.")
+        if self.cache is not None:
+            self.cache.put(key, result)
+        return result

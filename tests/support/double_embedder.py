@@ -1,0 +1,67 @@
+"""A deterministic test double of an embedding backend (named as one), for KB and wire tests.
+
+Texts and images map to fixed vectors derived from their content (a hash seeds a Gaussian), except that text
+"colour:NAME" and a solid image of that colour land on the same vector, so text->image search has a known answer.
+It counts its calls so tests can see cache hits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from outcrop.backends.base import LoadSpec, ProgressFn
+from outcrop.backends.embedding_space import EmbeddingSpace
+from outcrop.tasks import EmbedTask, Task, TaskKind
+from outcrop.tasks.embed import EmbedResult
+
+NATIVE = 64
+CALLS: list[int] = []  # batch sizes seen by the backend
+
+
+def _seeded(key: str) -> np.ndarray:
+    seed = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little")
+    vector = np.random.default_rng(seed).normal(size=NATIVE)
+    return vector / np.linalg.norm(vector)
+
+
+def image_key(task: EmbedTask) -> str:
+    assert task.image is not None
+    colours = task.image.convert("RGB").getcolors(maxcolors=1)
+    if colours:  # a solid image: the colour name the caller used for it
+        r, g, b = colours[0][1]
+        return f"colour:{r:02x}{g:02x}{b:02x}"
+    return "pixels:" + hashlib.sha256(task.image.convert("RGB").tobytes()).hexdigest()
+
+
+class DoubleEmbedder:
+    kinds = frozenset({TaskKind.EMBED})
+    max_batch = 8
+
+    def __init__(self) -> None:
+        self.space = EmbeddingSpace.identity(NATIVE)
+
+    def run(self, task: Task, progress: ProgressFn) -> EmbedResult:
+        return self.run_batch([task])[0]
+
+    def run_batch(self, tasks: list[Task]) -> list[EmbedResult]:
+        CALLS.append(len(tasks))
+        return [self._one(task) for task in tasks]
+
+    def _one(self, task: Task) -> EmbedResult:
+        assert isinstance(task, EmbedTask)
+        parts = []
+        if task.text is not None:
+            parts.append(_seeded(task.text))
+        if task.image is not None:
+            parts.append(_seeded(image_key(task)))
+        tokens = len(task.text.split()) if task.text else 0
+        return EmbedResult(vector=self.space.project(np.mean(parts, axis=0), task.dimension), text_token_count=tokens)
+
+    def close(self) -> None:
+        pass
+
+
+def load(spec: LoadSpec) -> DoubleEmbedder:
+    return DoubleEmbedder()
