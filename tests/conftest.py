@@ -54,26 +54,14 @@ def pulled(models_dir: Path):  # type: ignore[no-untyped-def]
     return install
 
 
-DOUBLE_OVERLAY = """
-[weights.double-embedder]
-description = "deterministic test double of an embedding model"
-builtin = true
-
-[profiles.tiny.bindings."amazon.titan-embed-image-v1"]
-EMBED = { backend = "double-embedder", weights = "double-embedder" }
-
-[profiles.tiny.bindings."amazon.nova-2-multimodal-embeddings-v1:0"]
-EMBED = { backend = "double-embedder", weights = "double-embedder" }
-"""
-
-
 @pytest.fixture(scope="session")
 def double_server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[LiveServer]:
     """A tiny-profile server whose embedding models are a deterministic test double (tests/support)."""
     from outcrop.backends import registry
+    from support import double_embedder
 
     home = tmp_path_factory.mktemp("double-home")
-    (home / "catalog.toml").write_text(DOUBLE_OVERLAY)
+    (home / "catalog.toml").write_text(double_embedder.OVERLAY)
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(registry.BACKENDS, "double-embedder", "support.double_embedder:load")
         with start_server(home=home, models_dir=models_dir, profile="tiny") as server:

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     request_timeout_s: float = 600.0
     torch_threads: int | None = None
     embedding_cache_entries: int = 200_000
+    pg_dsn: str | None = Field(default=None, description="PostgreSQL URL for pgvector knowledge bases")
+    s3_endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint for s3:// sources")
     preload: tuple[str, ...] = Field(default=(), description="Model ids to load at startup, not on first request")
 
     @property

@@ -17,6 +17,18 @@ from outcrop.tasks import EmbedTask, Task, TaskKind
 from outcrop.tasks.embed import EmbedResult
 
 NATIVE = 64
+OVERLAY = """
+[weights.double-embedder]
+description = "deterministic test double of an embedding model"
+builtin = true
+
+[profiles.tiny.bindings."amazon.titan-embed-image-v1"]
+EMBED = { backend = "double-embedder", weights = "double-embedder" }
+
+[profiles.tiny.bindings."amazon.nova-2-multimodal-embeddings-v1:0"]
+EMBED = { backend = "double-embedder", weights = "double-embedder" }
+"""
+
 CALLS: list[int] = []  # batch sizes seen by the backend
 
 

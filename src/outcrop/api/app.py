@@ -5,18 +5,24 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from outcrop import __version__
-from outcrop.api.bedrock import control_api, runtime_api
-from outcrop.api.errors import on_outcrop_error, on_unexpected_error
+from outcrop.api.bedrock import agent_runtime_api, control_api, runtime_api
+from outcrop.api.errors import on_outcrop_error, on_request_validation_error, on_unexpected_error
+from outcrop.api.native import knowledge_bases as knowledge_bases_api
 from outcrop.api.state import ServerState
 from outcrop.catalog import Catalog, load_catalog
 from outcrop.errors import OutcropError
-from outcrop.runtime.embedder import Embedder
+from outcrop.index.knowledge_bases import KnowledgeBases
+from outcrop.index.registry import Registry
+from outcrop.index.stores import IndexStores
+from outcrop.runtime.embedder import Embedder, ModelEmbeddings
 from outcrop.runtime.embedding_cache import EmbeddingCache
 from outcrop.runtime.executor import Executor
 from outcrop.settings import Settings
@@ -39,9 +45,27 @@ def build_state(settings: Settings, catalog: Catalog | None = None) -> ServerSta
     if settings.access_key_id and settings.secret_access_key:
         credentials[settings.access_key_id] = settings.secret_access_key.get_secret_value()
     embedder = Embedder(executor, cache)
-    return ServerState(
-        settings=settings, catalog=catalog, executor=executor, embedder=embedder, credentials=credentials
+    knowledge_bases = KnowledgeBases(
+        Registry(settings.home / "kb" / "registry.sqlite"),
+        IndexStores(settings.home / "kb", settings.pg_dsn),
+        ModelEmbeddings(embedder),
+        s3_client=lambda: s3_client(settings),
     )
+    return ServerState(
+        settings=settings,
+        catalog=catalog,
+        executor=executor,
+        embedder=embedder,
+        knowledge_bases=knowledge_bases,
+        credentials=credentials,
+    )
+
+
+def s3_client(settings: Settings) -> Any:
+    """boto3 S3 client for s3:// sources; credentials from the usual AWS environment/profile."""
+    import boto3
+
+    return boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.region)
 
 
 def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
@@ -53,6 +77,7 @@ def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
         for model_id in settings.preload:
             server.executor.preload(server.catalog.resolve(model_id))
         yield
+        server.knowledge_bases.close()
         server.executor.shutdown()
         if server.embedder.cache is not None:
             server.embedder.cache.close()
@@ -61,7 +86,9 @@ def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
     app.state.outcrop = server
     app.add_exception_handler(OutcropError, on_outcrop_error)
     app.add_exception_handler(Exception, on_unexpected_error)
-    app.router.routes.extend([*runtime_api.ROUTES, *control_api.ROUTES])
+    app.add_exception_handler(RequestValidationError, on_request_validation_error)
+    app.router.routes.extend([*runtime_api.ROUTES, *control_api.ROUTES, *agent_runtime_api.ROUTES])
+    app.include_router(knowledge_bases_api.router)
 
     @app.get("/health", tags=["meta"])
     async def health(request: Request) -> JSONResponse:

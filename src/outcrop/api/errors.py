@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from outcrop.errors import InternalServerError, OutcropError
+from outcrop.errors import InternalServerError, OutcropError, ValidationError
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +47,10 @@ async def on_unexpected_error(request: Request, exc: Exception) -> Response:
     rid = request_id(request)
     log.exception("unhandled error in request %s", rid, exc_info=exc)
     return error_response(InternalServerError(f"Internal error; quote request id {rid} when reporting it."), rid)
+
+
+async def on_request_validation_error(request: Request, exc: Exception) -> Response:
+    """Native API schema errors (pydantic) in the same envelope as Bedrock's ValidationException."""
+    errors: list[dict[str, Any]] = getattr(exc, "errors", list)()
+    details = "; ".join(f"{'/'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors)
+    return error_response(ValidationError(f"Invalid request: {details}"), request_id(request))

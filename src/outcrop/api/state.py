@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from outcrop.catalog import Catalog
+from outcrop.index.knowledge_bases import KnowledgeBases
 from outcrop.runtime.embedder import Embedder
 from outcrop.runtime.executor import Executor
 from outcrop.settings import Settings
@@ -17,5 +18,6 @@ class ServerState:
     catalog: Catalog
     executor: Executor
     embedder: Embedder
+    knowledge_bases: KnowledgeBases
     credentials: Mapping[str, str] = field(default_factory=dict)
     bearer_tokens: frozenset[str] = frozenset()

@@ -28,6 +28,12 @@ class Family(StrEnum):
     TEXT = "text"
 
 
+EMBEDDING_DIMENSIONS: dict[Family, tuple[int, ...]] = {
+    Family.TITAN_EMBED_IMAGE: (256, 384, 1024),
+    Family.NOVA_2_EMBED: (256, 384, 1024, 3072),
+}
+
+
 @dataclass(frozen=True)
 class SourceSpec:
     """One place weights can come from: `kind` picks the fetcher, `params` are its arguments."""

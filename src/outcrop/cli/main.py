@@ -6,6 +6,7 @@ import click
 
 from outcrop import __version__
 from outcrop.cli.context import home_option, profile_option
+from outcrop.cli.kb import kb
 from outcrop.cli.models import models
 from outcrop.cli.serve import serve
 
@@ -14,12 +15,16 @@ from outcrop.cli.serve import serve
 @click.version_option(__version__, prog_name="outcrop")
 @home_option
 @profile_option
-def cli(home: str | None, profile: str | None) -> None:
+@click.option(
+    "--url", envvar="OUTCROP_URL", default=None, help="Server for client commands (default http://HOST:PORT)."
+)
+def cli(home: str | None, profile: str | None, url: str | None) -> None:
     """Outcrop: a self-hosted, Bedrock-compatible image and multimodal AI server."""
 
 
 cli.add_command(serve)
 cli.add_command(models)
+cli.add_command(kb)
 
 
 def main() -> None:

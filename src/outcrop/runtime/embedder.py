@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from outcrop.catalog import ModelEntry
-from outcrop.errors import ModelError
+from outcrop.catalog.model import EMBEDDING_DIMENSIONS
+from outcrop.errors import ModelError, ValidationError
 from outcrop.runtime.embedding_cache import EmbeddingCache, content_key
 from outcrop.runtime.executor import Executor
 from outcrop.tasks import EmbedTask, TaskKind
@@ -29,3 +30,28 @@ class Embedder:
         if self.cache is not None:
             self.cache.put(key, result)
         return result
+
+
+class ModelEmbeddings:
+    """Embeddings addressed by Bedrock model id, for knowledge bases (the index layer's EmbeddingProvider)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+        self._catalog = embedder.executor.catalog
+
+    def check(self, model_id: str, dimension: int) -> None:
+        entry = self._catalog.resolve(model_id)
+        dimensions = EMBEDDING_DIMENSIONS.get(entry.family)
+        if dimensions is None:
+            embedders = [m for m, e in self._catalog.models.items() if e.family in EMBEDDING_DIMENSIONS]
+            raise ValidationError(f"{model_id} is not an embedding model; use one of: {', '.join(embedders)}.")
+        if dimension not in dimensions:
+            raise ValidationError(
+                f"{model_id} embeds into {', '.join(map(str, dimensions))} dimensions; {dimension} is not one of them."
+            )
+
+    def space(self, model_id: str) -> str:
+        return self._embedder.space(self._catalog.resolve(model_id))
+
+    async def embed(self, model_id: str, task: EmbedTask) -> EmbedResult:
+        return await self._embedder.embed(self._catalog.resolve(model_id), task)

@@ -8,12 +8,13 @@ from typing import Any
 from PIL.Image import Image
 
 from outcrop.api.bedrock.schema import check, enum, obj, string
+from outcrop.catalog.model import EMBEDDING_DIMENSIONS, Family
 from outcrop.errors import ValidationError
 from outcrop.tasks import EmbedTask
 from outcrop.tasks.embed import EmbeddingPurpose
 from outcrop.tasks.imaging import ImageLimits, decode_image
 
-DIMENSIONS = (256, 384, 1024, 3072)
+DIMENSIONS = EMBEDDING_DIMENSIONS[Family.NOVA_2_EMBED]
 IMAGE_LIMITS = ImageLimits(
     max_bytes=25_000_000,
     max_side=8000,

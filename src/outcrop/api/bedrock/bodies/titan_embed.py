@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from outcrop.api.bedrock.schema import check, enum, malformed, obj, string
+from outcrop.catalog.model import EMBEDDING_DIMENSIONS, Family
 from outcrop.tasks import EmbedTask
 from outcrop.tasks.imaging import ImageLimits, decode_image
 
-DIMENSIONS = (256, 384, 1024)
+DIMENSIONS = EMBEDDING_DIMENSIONS[Family.TITAN_EMBED_IMAGE]
 IMAGE_LIMITS = ImageLimits(max_bytes=25_000_000, max_side=2048, max_pixels=2048 * 2048)
 SCHEMA = obj(
     {

@@ -1,0 +1,84 @@
+"""Knowledge bases survive restarts, and a change of the model serving them re-embeds instead of mixing spaces."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from outcrop.backends import registry
+from outcrop.cli.main import cli
+from support.double_embedder import OVERLAY
+from support.live_server import start_server
+
+
+def cli_json(server, *args: str):
+    result = CliRunner().invoke(cli, ["--url", server.url, *args, "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    (tmp_path / "catalog.toml").write_text(OVERLAY)
+    monkeypatch.setitem(registry.BACKENDS, "double-embedder", "support.double_embedder:load")
+    return tmp_path
+
+
+def photos(folder):
+    folder.mkdir()
+    for hexa in ("ff0000", "00ff00", "0000ff"):
+        Image.new("RGB", (40, 40), "#" + hexa).save(folder / f"{hexa}.png")
+    return folder
+
+
+def top_uri(server, kb_id: str, text: str) -> str:
+    agent = server.client("bedrock-agent-runtime")
+    reply = agent.retrieve(knowledgeBaseId=kb_id, retrievalQuery={"text": text})
+    return reply["retrievalResults"][0]["location"]["customDocumentLocation"]["id"]
+
+
+def test_index_persists_across_restart(home, models_dir, tmp_path):
+    folder = photos(tmp_path / "photos")
+    with start_server(home=home, models_dir=models_dir, profile="tiny") as server:
+        kb_id = cli_json(server, "kb", "create", "persist")["id"]
+        cli_json(server, "kb", "ingest", kb_id, str(folder))
+        before = top_uri(server, kb_id, "colour:00ff00")
+    with start_server(home=home, models_dir=models_dir, profile="tiny") as server:
+        assert top_uri(server, kb_id, "colour:00ff00") == before
+        assert before.endswith("00ff00.png")
+        again = cli_json(server, "kb", "ingest", kb_id, str(folder))["report"]
+        assert again["unchanged"] == 3
+        assert again["added"] == 0
+
+
+def test_model_space_change_is_refused_then_reembedded(home, models_dir, tmp_path):
+    folder = photos(tmp_path / "photos")
+    with start_server(home=home, models_dir=models_dir, profile="tiny") as server:
+        kb_id = cli_json(server, "kb", "create", "spaces", "--dimension", "256")["id"]
+        cli_json(server, "kb", "ingest", kb_id, str(folder))
+        kbs = server.server.config.app.state.outcrop.knowledge_bases
+        kbs.registry.set_space(kb_id, "clip:some-other-weights@256")  # as if the catalog had bound other weights
+        agent = server.client("bedrock-agent-runtime")
+        with pytest.raises(agent.exceptions.ValidationException) as caught:
+            agent.retrieve(knowledgeBaseId=kb_id, retrievalQuery={"text": "colour:ff0000"})
+        assert "ingest" in caught.value.response["Error"]["Message"]
+        report = cli_json(server, "kb", "ingest", kb_id, str(folder))["report"]
+        assert report["changed"] == 3
+        assert report["unchanged"] == 0
+        assert top_uri(server, kb_id, "colour:ff0000").endswith("ff0000.png")
+
+
+def test_vectors_of_another_dimension_are_refused(home, models_dir):
+    from outcrop.index.base import DimensionMismatchError, Record
+
+    with start_server(home=home, models_dir=models_dir, profile="tiny") as server:
+        kb_id = cli_json(server, "kb", "create", "dims", "--dimension", "384")["id"]
+        kbs = server.server.config.app.state.outcrop.knowledge_bases
+        index = kbs.index(kbs.get(kb_id))
+        import numpy as np
+
+        with pytest.raises(DimensionMismatchError):
+            index.upsert([Record("x", np.ones(1024, dtype=np.float32))])
