@@ -19,6 +19,7 @@ lint:
 test-weights:
 	OUTCROP_MODELS_PATH=$(MODELS) outcrop models pull isnet-general-small
 	OUTCROP_MODELS_PATH=$(MODELS) outcrop models pull smollm2-135m-instruct
+	OUTCROP_MODELS_PATH=$(MODELS) outcrop models pull conse-lite0-minilm
 
 test: lint test-weights
 	$(PYTHON) -m pytest

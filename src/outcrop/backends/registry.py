@@ -9,6 +9,8 @@ from outcrop.backends.base import Backend, LoadSpec
 BACKENDS: dict[str, str] = {
     "isnet": "outcrop.backends.isnet:load",
     "llm": "outcrop.backends.llm:load",
+    "clip": "outcrop.backends.clip:load",
+    "conse": "outcrop.backends.conse:load",
 }
 
 

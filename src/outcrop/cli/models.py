@@ -58,7 +58,7 @@ def _print_table(profile: str, rows: list[dict[str, object]], unbound: list[str]
         table.add_column(column, overflow="fold")
     for row in rows:
         mark = "[green]yes[/green]" if row["installed"] else "[red]no[/red]"
-        serves = "[bold]yes[/bold]" if row["serving"] else "fallback"
+        serves = "[bold]yes[/bold]" if row["serving"] else "no"
         cells = (row["model_id"], row["task"], row["backend"], row["weights"])
         table.add_row(*(str(c) for c in cells), mark, serves)
     console = Console()

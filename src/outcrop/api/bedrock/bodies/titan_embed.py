@@ -29,4 +29,5 @@ def parse_titan_embed(body: Mapping[str, Any]) -> EmbedTask:
     if "inputImage" in body:
         image = decode_image(body["inputImage"], "inputImage", IMAGE_LIMITS)
     dimension = int(body.get("embeddingConfig", {}).get("outputEmbeddingLength", 1024))
-    return EmbedTask(text=body.get("inputText"), image=image, dimension=dimension)
+    # Titan refuses text over its token limit rather than truncating it.
+    return EmbedTask(text=body.get("inputText"), image=image, dimension=dimension, truncate=False)
