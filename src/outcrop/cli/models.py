@@ -71,16 +71,17 @@ def _print_table(profile: str, rows: list[dict[str, object]], unbound: list[str]
 
 
 @models.command("pull")
-@click.argument("name")
+@click.argument("names", nargs=-1, required=True)
 @click.option("--force", is_flag=True, help="Download again even if installed.")
 @click.pass_context
-def pull_model(ctx: click.Context, name: str, force: bool) -> None:
+def pull_model(ctx: click.Context, names: tuple[str, ...], force: bool) -> None:
     """Install weights by weights name or Bedrock model id (e.g. isnet-general-medium)."""
     catalog = _catalog(ctx)
-    try:
-        weights = resolve_weights_name(catalog, name)
-        folder = pull(catalog, weights, lambda line: click.echo(line, err=True), force=force)
-    except PullError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    click.echo(str(folder) if folder else f"{weights}: built in")
+    for name in names:
+        try:
+            weights = resolve_weights_name(catalog, name)
+            folder = pull(catalog, weights, lambda line: click.echo(line, err=True), force=force)
+        except PullError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        click.echo(str(folder) if folder else f"{weights}: built in")

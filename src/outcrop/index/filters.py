@@ -98,12 +98,19 @@ def _test(c: Condition, metadata: Mapping[str, Any]) -> bool:
     present = c.key in metadata
     actual = metadata.get(c.key)
     if c.op is Op.NOT_EQUALS:
-        return not present or actual != c.value
+        return not present or not same(actual, c.value)
     if c.op is Op.NOT_IN:
-        return not present or actual not in c.value
+        return not present or not any(same(actual, v) for v in c.value)
     if not present:
         return False
     return bool(_POSITIVE[c.op](actual, c.value))
+
+
+def same(a: Any, b: Any) -> bool:
+    """JSON equality: booleans equal only booleans (Python's True == 1 must not leak into filters)."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    return bool(a == b)
 
 
 def _ordered(test: Any) -> Any:
@@ -114,13 +121,15 @@ def _ordered(test: Any) -> Any:
 
 
 _POSITIVE: dict[Op, Any] = {
-    Op.EQUALS: lambda a, v: a == v,
+    Op.EQUALS: same,
     Op.GREATER_THAN: _ordered(lambda a, v: a > v),
     Op.GREATER_THAN_OR_EQUALS: _ordered(lambda a, v: a >= v),
     Op.LESS_THAN: _ordered(lambda a, v: a < v),
     Op.LESS_THAN_OR_EQUALS: _ordered(lambda a, v: a <= v),
-    Op.IN: lambda a, v: a in v,
+    Op.IN: lambda a, v: any(same(a, x) for x in v),
     Op.STARTS_WITH: lambda a, v: isinstance(a, str) and a.startswith(v),
-    Op.LIST_CONTAINS: lambda a, v: isinstance(a, list) and v in a,
-    Op.STRING_CONTAINS: lambda a, v: (isinstance(a, str) and v in a) or (isinstance(a, list) and v in a),
+    Op.LIST_CONTAINS: lambda a, v: isinstance(a, list) and any(same(x, v) for x in a),
+    Op.STRING_CONTAINS: lambda a, v: (
+        (isinstance(a, str) and v in a) or (isinstance(a, list) and any(same(x, v) for x in a))
+    ),
 }
