@@ -134,6 +134,13 @@ def test_k_larger_than_count_returns_everything_in_order(index: VectorIndex):
     assert hits[0].score == pytest.approx(1.0, abs=1e-5)
 
 
+def test_search_takes_one_query(index: VectorIndex):
+    index.upsert([record(0, vectors(1)[0])])
+    assert index.search(vectors(1)[0][None, :], 1)[0].id == "doc-0"  # a 1 x d row is one query
+    with pytest.raises(ValueError, match="one query"):
+        index.search(vectors(2), 1)
+
+
 def test_empty_index_and_k_zero(index: VectorIndex):
     assert index.search(vectors(1)[0], 5) == []
     index.upsert([record(0, vectors(1)[0])])
@@ -270,13 +277,20 @@ def test_filtered_search_returns_k_when_k_match(index: VectorIndex):
     assert len(index.search(query, 20, where)) == 12
 
 
-def test_booleans_are_not_numbers(request: pytest.FixtureRequest, index: VectorIndex):
-    """JSON keeps true and 1 apart; filters.matches uses Python ==, where True == 1."""
-    if request.node.callspec.params["open_index"].startswith("embedded"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason="filters.matches: True == 1 in Python"))
+def test_booleans_are_not_numbers(index: VectorIndex):
+    """JSON keeps true and 1 apart (Python's True == 1 must not leak into filters)."""
     data = vectors(2)
     index.upsert([record(0, data[0], flag=True), record(1, data[1], flag=1)])
     hits = index.search(data[0], 5, parse_filter({"equals": {"key": "flag", "value": 1}}))
+    assert [hit.id for hit in hits] == ["doc-1"]
+    hits = index.search(data[0], 5, parse_filter({"in": {"key": "flag", "value": [True]}}))
+    assert [hit.id for hit in hits] == ["doc-0"]
+
+
+def test_booleans_are_not_numbers_inside_lists(index: VectorIndex):
+    data = vectors(2)
+    index.upsert([record(0, data[0], flags=[True]), record(1, data[1], flags=[1])])
+    hits = index.search(data[0], 5, parse_filter({"equals": {"key": "flags", "value": [1]}}))
     assert [hit.id for hit in hits] == ["doc-1"]
 
 

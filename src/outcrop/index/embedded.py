@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -43,6 +44,7 @@ ON CONFLICT (id) DO UPDATE SET vector = excluded.vector, metadata = excluded.met
 """
 _IN_LABELS = "label IN (SELECT value FROM json_each(?))"
 _IN_IDS = "id IN (SELECT value FROM json_each(?))"
+_Match = tuple[str, Metadata] | None  # a candidate's id and metadata when it passed the filter
 _OVERFETCH_CAP = 4096  # largest ANN candidate list tried before a filtered search scans every record
 
 
@@ -126,7 +128,7 @@ class EmbeddedIndex:
             self._after_write(len(labels))
 
     def search(self, query: NDArray[np.float32], k: int, where: Filter | None = None) -> list[Hit]:
-        q = normalized(query, self.dimension)[0]
+        q = _one(query, self.dimension)
         with self._lock:
             live = len(self._engine)
             if k <= 0 or live == 0:
@@ -242,39 +244,49 @@ class EmbeddedIndex:
     # -- reading ------------------------------------------------------------------------------------------------
 
     def _graph_search(self, query: Vectors, k: int, where: Filter | None, live: int) -> list[Hit] | None:
-        """Over-fetch from the graph and post-filter, 4x more each round; None: scan instead."""
-        fetch = k if where is None else max(4 * k, 64)
+        """Over-fetch from the graph and post-filter, growing by the match rate seen; None: scan instead."""
+        fetch, seen = (k if where is None else max(4 * k, 64)), dict[int, _Match]()
         while True:
             m = min(fetch, live)
             found = self._engine.query(query, m)
             if found is None:
                 return None
-            hits = self._hits(*found, k, where)
+            hits = self._hits(*found, k, where, seen)
             if len(hits) >= min(k, live):
                 return hits
             if fetch >= _OVERFETCH_CAP or m >= live:
                 return None
-            fetch *= 4
+            fetch = min(_OVERFETCH_CAP, fetch * max(4, math.ceil(2 * k / max(len(hits), 1))))
 
-    def _hits(self, labels: Labels, scores: Scores, k: int, where: Filter | None) -> list[Hit]:
-        """Walk candidates best first, fetching their rows in growing chunks, until k of them match."""
+    def _hits(
+        self, labels: Labels, scores: Scores, k: int, where: Filter | None, seen: dict[int, _Match] | None = None
+    ) -> list[Hit]:
+        """Walk candidates best first, reading their rows in growing chunks, until k of them match.
+
+        `seen` carries the verdicts on candidates already read between calls (label -> (id, metadata) or None).
+        """
+        seen = {} if seen is None else seen
         hits: list[Hit] = []
         start, chunk = 0, max(k, 16)
         while start < len(labels) and len(hits) < k:
             part = labels[start : start + chunk].tolist()
-            sql = f"SELECT label, id, metadata FROM records WHERE {_IN_LABELS}"
-            rows = {row[0]: row for row in self._db.execute(sql, (json.dumps(part),))}
+            self._judge([label for label in part if label not in seen], where, seen)
             for label, score in zip(part, scores[start : start + chunk].tolist(), strict=True):
-                row = rows.get(label)
-                if row is None:
-                    continue
-                metadata: Metadata = json.loads(row[2])
-                if where is None or matches(where, metadata):
-                    hits.append(Hit(row[1], score, metadata))
+                match = seen[label]
+                if match is not None:
+                    hits.append(Hit(match[0], score, match[1]))
                     if len(hits) == k:
                         break
             start, chunk = start + chunk, min(4 * chunk, 8192)
         return hits
+
+    def _judge(self, labels: list[int], where: Filter | None, seen: dict[int, _Match]) -> None:
+        seen.update(dict.fromkeys(labels))  # labels SQLite no longer has stay None
+        sql = f"SELECT label, id, metadata FROM records WHERE {_IN_LABELS}"
+        for label, id, text in self._db.execute(sql, (json.dumps(labels),)):
+            metadata: Metadata = json.loads(text)
+            if where is None or matches(where, metadata):
+                seen[label] = (id, metadata)
 
     def _scan(self, query: Vectors, k: int, where: Filter | None) -> list[Hit]:
         """Exact search over every record that matches: the path for selective filters."""
@@ -347,3 +359,10 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _one(query: NDArray[Any], dimension: int) -> Vectors:
+    rows = normalized(query, dimension)
+    if len(rows) != 1:
+        raise ValueError(f"search takes one query vector, not {len(rows)}")
+    return rows.reshape(-1)

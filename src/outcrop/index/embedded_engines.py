@@ -3,11 +3,12 @@
 Both map int64 labels (SQLite rowids, never reused) to normalised vectors and answer inner-product top-m queries.
 
 Why hnswlib (bench/bench_retrieve.py --libraries: 100k clustered 512-d vectors, M=16, efConstruction=100, built
-with 2 threads on this 2-vCPU machine, single queries on 1 thread): it built in 9-10 s against usearch's 17-45 s
-and FAISS HNSW's 9 s; at ef=64 it answered 5,400-6,300 queries/s at recall@10 0.996-0.998, against usearch's
-2,800 at 0.997 and FAISS HNSW's 5,600 at 0.997. Unlike FAISS HNSW it deletes (mark_deleted; replace_deleted
-reuses the slots) and updates vectors in place, which incremental re-ingestion needs. Its cost: PyPI has only
-an sdist, so installing it compiles C++ (a few seconds with g++; usearch is the wheel-only alternative).
+with 2 threads on this shared 2-vCPU machine, single queries on 1 thread; ranges over three runs): it built in
+9-16 s against FAISS HNSW's 9-18 s and usearch's 17-45 s; at ef=64 it answered 5,400-6,700 queries/s at
+recall@10 0.996-0.998, against FAISS HNSW's 5,600-6,000 (0.997-0.999) and usearch's 2,800 (0.997-0.998).
+Unlike FAISS HNSW it deletes (mark_deleted; replace_deleted reuses the slots) and updates vectors in place,
+which incremental re-ingestion needs. Its cost: PyPI has only an sdist, so installing it compiles C++ (g++,
+about 30 s); usearch is the wheel-only alternative.
 """
 
 from __future__ import annotations

@@ -110,6 +110,10 @@ def same(a: Any, b: Any) -> bool:
     """JSON equality: booleans equal only booleans (Python's True == 1 must not leak into filters)."""
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     return bool(a == b)
 
 

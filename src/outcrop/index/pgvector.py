@@ -6,9 +6,9 @@ every value, travels as a query parameter; the only names in the SQL text are th
 constants of this module.
 
 pgvector 0.6.2 (what PyPI pgserver ships) has no iterative index scans (0.8.0 added them), so a filtered search
-over-fetches: it takes the m nearest rows from the HNSW index (m up to the 1,000 that hnsw.ef_search allows),
-filters them, and when fewer than k survive it runs the same query as an exact scan with index scans off, which
-returns k rows whenever k rows match.
+over-fetches: it filters the m = max(4k, 64) nearest rows from the HNSW index, then the 1,000 nearest (the most
+hnsw.ef_search allows), and when fewer than k survive it runs the query as an exact scan with index scans off,
+which returns k rows whenever k rows match.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pgvector import Vector
 from pgvector.psycopg import register_vector
 from psycopg import sql
 
-from outcrop.index.base import DimensionMismatchError, Hit, Record, normalized
+from outcrop.index.base import DimensionMismatchError, Hit, Record, Vectors, normalized
 from outcrop.index.filters import AllOf, AnyOf, Condition, Filter, Op
 
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,47}")
@@ -49,6 +49,8 @@ class PgVectorIndex:
     def __init__(self, dsn: str, table: str, dimension: int, *, ef_search: int = 100) -> None:
         if not _TABLE_NAME.fullmatch(table):
             raise ValueError(f"table name {table!r}: use letters, digits and _ (at most 48, not starting with a digit)")
+        if not 0 < ef_search <= _HNSW_MAX_EF_SEARCH:
+            raise ValueError(f"ef_search must be 1 to {_HNSW_MAX_EF_SEARCH}, not {ef_search}")
         if not 0 < dimension <= _HNSW_MAX_DIMENSION:
             raise ValueError(f"pgvector HNSW indexes hold 1 to {_HNSW_MAX_DIMENSION} dimensions, not {dimension}")
         self.dimension = dimension
@@ -108,20 +110,17 @@ class PgVectorIndex:
             self._conn.execute(sql.SQL("DELETE FROM {} WHERE id = ANY(%s)").format(self._table), (list(ids),))
 
     def search(self, query: NDArray[np.float32], k: int, where: Filter | None = None) -> list[Hit]:
-        q = normalized(query, self.dimension)[0]
+        q = _one(query, self.dimension)
         if k <= 0:
             return []
         condition, params = compile_filter(where) if where is not None else ("true", [])
-        fetch = k if where is None else max(4 * k, 64)
-        while k <= _HNSW_MAX_EF_SEARCH:  # the HNSW index returns at most ef_search rows
-            m = min(fetch, _HNSW_MAX_EF_SEARCH)
-            hits = self._approximate(q, k, m, condition, params)
-            if len(hits) >= k or m == _HNSW_MAX_EF_SEARCH:
-                break
-            fetch = 4 * m
-        else:
-            return self._exact(q, k, condition, params)
-        return hits if len(hits) >= k else self._exact(q, k, condition, params)
+        first = k if where is None else max(4 * k, 64)
+        if k <= _HNSW_MAX_EF_SEARCH:  # the HNSW index returns at most ef_search rows
+            for m in sorted({min(first, _HNSW_MAX_EF_SEARCH), _HNSW_MAX_EF_SEARCH}):
+                hits = self._approximate(q, k, m, condition, params)
+                if len(hits) >= k:
+                    return hits
+        return self._exact(q, k, condition, params)
 
     def _approximate(self, q: NDArray[np.float32], k: int, m: int, condition: str, params: list[Any]) -> list[Hit]:
         statement = sql.SQL(
@@ -229,3 +228,10 @@ def _array(value: Any) -> NDArray[np.float32]:
     if isinstance(value, Vector):
         return value.to_numpy().astype(np.float32)
     return np.asarray(value, dtype=np.float32)
+
+
+def _one(query: NDArray[Any], dimension: int) -> Vectors:
+    rows = normalized(query, dimension)
+    if len(rows) != 1:
+        raise ValueError(f"search takes one query vector, not {len(rows)}")
+    return rows.reshape(-1)
