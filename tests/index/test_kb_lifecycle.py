@@ -82,3 +82,29 @@ def test_vectors_of_another_dimension_are_refused(home, models_dir):
 
         with pytest.raises(DimensionMismatchError):
             index.upsert([Record("x", np.ones(1024, dtype=np.float32))])
+
+
+def test_pgvector_knowledge_base_end_to_end(home, models_dir, tmp_path, postgres_dsn):
+    """The same CLI and Retrieve calls with the vectors in PostgreSQL + pgvector (a real server)."""
+    folder = photos(tmp_path / "photos")
+    with start_server(home=home, models_dir=models_dir, profile="tiny", pg_dsn=postgres_dsn) as server:
+        kb_id = cli_json(server, "kb", "create", "pg", "--index", "pgvector", "--dimension", "256")["id"]
+        report = cli_json(server, "kb", "ingest", kb_id, str(folder))["report"]
+        assert report["added"] == 3
+        assert top_uri(server, kb_id, "colour:0000ff").endswith("0000ff.png")
+        agent = server.client("bedrock-agent-runtime")
+        reply = agent.retrieve(
+            knowledgeBaseId=kb_id,
+            retrievalQuery={"text": "colour:0000ff"},
+            retrievalConfiguration={"vectorSearchConfiguration": {"numberOfResults": 5, "filter": {
+                "startsWith": {"key": "x-amz-bedrock-kb-source-uri", "value": (folder / "ff").as_uri()}}}},
+        )  # fmt: skip
+        assert [r["location"]["customDocumentLocation"]["id"].rsplit("/", 1)[1] for r in reply["retrievalResults"]] == [
+            "ff0000.png"
+        ]
+        CliRunner().invoke(cli, ["--url", server.url, "kb", "delete", kb_id], catch_exceptions=False)
+    import psycopg
+
+    with psycopg.connect(postgres_dsn) as conn:
+        tables = conn.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'outcrop_kb_%'").fetchall()
+    assert (f"outcrop_kb_{kb_id.lower()}",) not in tables
