@@ -138,3 +138,24 @@ def test_aws_cli_reports_validation_errors(tiny_server, tmp_path):
     assert result.returncode != 0
     assert "ValidationException" in result.stderr
     assert "expected minLength: 1" in result.stderr
+
+
+def test_rai_blocked_prompt_is_a_validation_exception(runtime):
+    """The Canvas lab's check: a protected character in the prompt -> ValidationException, Bedrock's exact text."""
+    body = {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "Mickey Mouse surfing a wave"}}
+    with pytest.raises(runtime.exceptions.ValidationException) as caught:
+        runtime.invoke_model(modelId="amazon.nova-canvas-v1:0", body=json.dumps(body))
+    assert caught.value.response["Error"]["Message"] == (
+        "This request has been blocked by our content filters. Please adjust your text prompt to submit a new request."
+    )
+
+
+@pytest.mark.slow
+def test_generated_images_carry_the_invisible_watermark(runtime, isnet_installed):
+    from outcrop.safety import watermark
+
+    body = {"taskType": "BACKGROUND_REMOVAL", "backgroundRemovalParams": {"image": b64_png(skimage.data.coffee())}}
+    reply = json.loads(runtime.invoke_model(modelId="amazon.nova-canvas-v1:0", body=json.dumps(body))["body"].read())
+    cutout = Image.open(io.BytesIO(base64.b64decode(reply["images"][0])))
+    assert watermark.detect(cutout).watermarked
+    assert not watermark.detect(Image.fromarray(skimage.data.coffee())).watermarked

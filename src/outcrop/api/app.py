@@ -25,6 +25,7 @@ from outcrop.index.stores import IndexStores
 from outcrop.runtime.embedder import Embedder, ModelEmbeddings
 from outcrop.runtime.embedding_cache import EmbeddingCache
 from outcrop.runtime.executor import Executor
+from outcrop.safety.filters import ContentFilter, FilterRules
 from outcrop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ def build_state(settings: Settings, catalog: Catalog | None = None) -> ServerSta
         executor=executor,
         embedder=embedder,
         knowledge_bases=knowledge_bases,
+        guard=ContentFilter(FilterRules.for_home(settings.home)),
         credentials=credentials,
     )
 

@@ -9,6 +9,7 @@ from outcrop.catalog import Catalog
 from outcrop.index.knowledge_bases import KnowledgeBases
 from outcrop.runtime.embedder import Embedder
 from outcrop.runtime.executor import Executor
+from outcrop.safety.filters import ContentFilter
 from outcrop.settings import Settings
 
 
@@ -19,5 +20,6 @@ class ServerState:
     executor: Executor
     embedder: Embedder
     knowledge_bases: KnowledgeBases
+    guard: ContentFilter
     credentials: Mapping[str, str] = field(default_factory=dict)
     bearer_tokens: frozenset[str] = frozenset()

@@ -9,6 +9,7 @@ from outcrop.cli.context import home_option, profile_option
 from outcrop.cli.kb import kb
 from outcrop.cli.models import models
 from outcrop.cli.serve import serve
+from outcrop.cli.watermark import watermark
 
 
 @click.group()
@@ -25,6 +26,7 @@ def cli(home: str | None, profile: str | None, url: str | None) -> None:
 cli.add_command(serve)
 cli.add_command(models)
 cli.add_command(kb)
+cli.add_command(watermark)
 
 
 def main() -> None:

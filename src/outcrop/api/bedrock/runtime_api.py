@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -15,8 +16,10 @@ from outcrop.api.bedrock.routing import RawPathRoute
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.catalog import Family
 from outcrop.errors import ModelError, ValidationError
+from outcrop.safety.release import finish_images
 from outcrop.tasks import EmbedTask
 from outcrop.tasks.converse import ConverseResult
+from outcrop.tasks.generation import ImagesResult
 
 
 async def invoke_model(request: Request) -> Response:
@@ -25,11 +28,14 @@ async def invoke_model(request: Request) -> Response:
     entry = state.catalog.resolve(request.path_params["modelId"])
     check_json_content_type(request)
     task = parse_invoke_body(entry, json_object(body))
+    state.guard.check_task(entry.model_id, task)
     started = time.monotonic()
     if isinstance(task, EmbedTask):
         result: object = await state.embedder.embed(entry, task)
     else:
         result = await state.executor.run(entry, task)
+    if isinstance(result, ImagesResult):
+        result = await asyncio.to_thread(finish_images, state.guard, entry.model_id, result)
     latency_ms = int((time.monotonic() - started) * 1000)
     headers = {
         REQUEST_ID_HEADER: request_id(request),
@@ -49,6 +55,7 @@ async def converse(request: Request) -> Response:
             f"{entry.model_id} doesn't support the Converse API; call InvokeModel with its native request body."
         )
     task = parse_converse(json_object(body))
+    state.guard.check_task(entry.model_id, task)
     started = time.monotonic()
     result = await state.executor.run(entry, task)
     latency_ms = int((time.monotonic() - started) * 1000)
