@@ -45,7 +45,9 @@ def test_error_envelope_has_header_and_type(tiny_server):
 
 
 def test_unbound_task_answers_access_denied_naming_the_catalog(runtime):
-    body = {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a red suede sneaker"}}
+    image = png_b64(512, 512)
+    body = {"taskType": "VIRTUAL_TRY_ON", "virtualTryOnParams": {
+        "sourceImage": image, "referenceImage": image, "maskType": "GARMENT", "garmentBasedMask": {"garmentClass": "UPPER_BODY"}}}  # fmt: skip
     with pytest.raises(runtime.exceptions.AccessDeniedException) as caught:
         runtime.invoke_model(modelId="amazon.nova-canvas-v1:0", body=json.dumps(body))
     assert "catalog.toml" in caught.value.response["Error"]["Message"]

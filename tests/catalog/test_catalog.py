@@ -44,9 +44,9 @@ def test_missing_weights_name_the_pull_command(catalog):
 
 
 def test_unbound_task_is_access_denied(catalog):
-    entry = catalog.resolve("amazon.titan-image-generator-v1")
-    with pytest.raises(AccessDeniedError, match="No local model serves TEXT_TO_IMAGE"):
-        catalog.binding(entry, TaskKind.TEXT_TO_IMAGE)
+    entry = catalog.resolve("amazon.nova-canvas-v1:0")
+    with pytest.raises(AccessDeniedError, match="No local model serves VIRTUAL_TRY_ON"):
+        catalog.binding(entry, TaskKind.VIRTUAL_TRY_ON)
 
 
 def test_profiles_differ(tmp_path):

@@ -17,7 +17,7 @@ def test_models_list_json(tmp_path, monkeypatch):
     rows = {(r["model_id"], r["task"]): r for r in listing["bindings"]}
     assert rows[("amazon.nova-lite-v1:0", "CONVERSE")]["installed"] is True
     assert rows[("amazon.nova-canvas-v1:0", "REMOVE_BACKGROUND")]["installed"] is False
-    assert "amazon.titan-image-generator-v1" in listing["unbound"]
+    assert "amazon.nova-reel-v1:0" in listing["unbound"]
 
 
 def test_models_pull_unknown_exits_nonzero(tmp_path, monkeypatch):

@@ -11,6 +11,7 @@ BACKENDS: dict[str, str] = {
     "llm": "outcrop.backends.llm:load",
     "clip": "outcrop.backends.clip:load",
     "conse": "outcrop.backends.conse:load",
+    "diffusion": "outcrop.backends.diffusion:load",
 }
 
 

@@ -1,0 +1,388 @@
+"""Text-to-image and image editing with one set of Stable Diffusion weights (diffusers).
+
+Where the weights come from, by LoadSpec:
+- `weights_dir`: a diffusers pipeline folder (model_index.json, unet/, vae/, text_encoder/, tokenizer/, scheduler/).
+- no `weights_dir` but `options["hub_id"]`: the same from the Hugging Face Hub, for users with internet access.
+- neither: the built-in `tiny` pipeline (`diffusion_tiny`), seeded noise through the same code path.
+
+The text-to-image pipeline is loaded once; the image-to-image and inpainting pipelines are derived from it with
+`from_pipe`, so every task shares one UNet, VAE and text encoder in memory.
+
+Options: `steps_standard` / `steps_premium` (denoising steps per quality), `max_pixels` (the largest working
+resolution; bigger requests are generated at that size and resized, because attention cost grows with the square
+of the pixel count), `color_strength` (how far colour-guided generation may move from its palette image) and
+`palette_pull` (see `pull_to_palette`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from PIL import Image as PILImage
+from PIL import ImageFilter, ImageOps
+from PIL.Image import Image
+
+from outcrop.backends.base import LoadSpec, ProgressFn
+from outcrop.errors import ValidationError
+from outcrop.tasks import (
+    ColorGuidedTask,
+    ImageVariationTask,
+    InpaintTask,
+    OutpaintTask,
+    Task,
+    TaskKind,
+    TextToImageTask,
+)
+from outcrop.tasks.generation import GenerationConfig, ImagesResult, Quality
+from outcrop.tasks.outpaint import OutpaintMode
+from outcrop.tasks.text_to_image import Style
+
+# Nova Canvas's style presets, as prompt suffixes: Stable Diffusion has no style input, but it follows these words.
+STYLE_SUFFIX: dict[Style, str] = {
+    Style.ANIMATED_FAMILY_FILM_3D: "3D animated family film style, soft lighting, expressive characters",
+    Style.DESIGN_SKETCH: "design sketch, pencil lines on paper, concept drawing",
+    Style.FLAT_VECTOR_ILLUSTRATION: "flat vector illustration, clean shapes, solid colours",
+    Style.GRAPHIC_NOVEL_ILLUSTRATION: "graphic novel illustration, bold ink outlines, dramatic shading",
+    Style.MAXIMALISM: "maximalist style, rich patterns, vivid layered detail",
+    Style.MIDCENTURY_RETRO: "mid-century retro style, 1950s palette, print texture",
+    Style.PHOTOREALISM: "photorealistic, natural light, sharp focus, detailed photograph",
+    Style.SOFT_DIGITAL_PAINTING: "soft digital painting, gentle brush strokes, muted tones",
+}
+
+# Bedrock's inpainting fills with background when no text is given.
+INPAINT_DEFAULT_PROMPT = "background"
+MASK_PROMPT_MISSING = (
+    "maskPrompt needs a text-to-mask model, which is not installed in this server yet; send a maskImage"
+)
+# Similarity 1.0 would be a zero-strength copy; Bedrock still returns a variation, so some noise always remains.
+MIN_VARIATION_STRENGTH = 0.1
+
+# The tiny pipeline's defaults keep tests fast; real weights take the catalog's options or these.
+_TINY_DEFAULTS = {"steps_standard": 2, "steps_premium": 3, "max_pixels": 64 * 64}
+_DTYPES = ("float32", "bfloat16", "float16")
+_REAL_DEFAULTS = {"steps_standard": 20, "steps_premium": 40, "max_pixels": 1024 * 1024}
+
+
+def load(spec: LoadSpec) -> DiffusionBackend:
+    """Load the pipeline that `spec` names (see the module docstring) and derive the editing pipelines."""
+    import torch
+
+    if spec.threads:
+        torch.set_num_threads(spec.threads)
+    pipeline, defaults = _load_pipeline(spec)
+    options = {**defaults, **dict(spec.options)}
+    if spec.device != "cpu":  # pipelines are built on the CPU; moving them there again only logs warnings
+        pipeline = pipeline.to(spec.device)
+    return DiffusionBackend(pipeline, options)
+
+
+def _load_pipeline(spec: LoadSpec) -> tuple[Any, dict[str, int]]:
+    source = str(spec.weights_dir) if spec.weights_dir is not None else spec.options.get("hub_id")
+    if not source:
+        from outcrop.backends import diffusion_tiny
+
+        return diffusion_tiny.build(), _TINY_DEFAULTS
+    import torch
+    from diffusers import StableDiffusionPipeline
+
+    name = str(spec.options.get("dtype", "float32"))
+    if name not in _DTYPES:
+        raise ValueError(f"Unsupported dtype option {name!r} for a diffusion model; use one of {', '.join(_DTYPES)}.")
+    dtype = getattr(torch, name)
+    factory: Any = StableDiffusionPipeline
+    # Safety filtering is Outcrop's own layer (safety/), not the pipeline's checker.
+    pipeline = factory.from_pretrained(
+        source, safety_checker=None, requires_safety_checker=False, **_dtype_kwarg(dtype)
+    )
+    return pipeline, _REAL_DEFAULTS
+
+
+class DiffusionBackend:
+    """One Stable Diffusion model serving every image task; the runtime never enters `run` from two threads."""
+
+    kinds = frozenset(
+        {
+            TaskKind.TEXT_TO_IMAGE,
+            TaskKind.IMAGE_VARIATION,
+            TaskKind.INPAINT,
+            TaskKind.OUTPAINT,
+            TaskKind.COLOR_GUIDED,
+        }
+    )
+
+    def __init__(self, text_to_image: Any, options: dict[str, Any]) -> None:
+        from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionInpaintPipeline
+
+        text_to_image.set_progress_bar_config(disable=True)
+        img2img: Any = StableDiffusionImg2ImgPipeline
+        inpaint: Any = StableDiffusionInpaintPipeline
+        self._pipes: dict[str, Any] | None = {
+            "text": text_to_image,
+            # from_pipe casts to float32 unless told the dtype, which would undo a float16 load.
+            "image": img2img.from_pipe(text_to_image, **_dtype_kwarg(text_to_image.dtype)),
+            "inpaint": inpaint.from_pipe(text_to_image, **_dtype_kwarg(text_to_image.dtype)),
+        }
+        for pipe in self._pipes.values():
+            pipe.set_progress_bar_config(disable=True)
+        self._options = options
+        self.multiple = _size_multiple(text_to_image)
+
+    def run(self, task: Task, progress: ProgressFn) -> ImagesResult:
+        match task:
+            case TextToImageTask():
+                return self._text_to_image(task, progress)
+            case ImageVariationTask():
+                return self._variation(task, progress)
+            case InpaintTask():
+                return self._inpaint(task, progress)
+            case OutpaintTask():
+                return self._outpaint(task, progress)
+            case ColorGuidedTask():
+                return self._color_guided(task, progress)
+        raise TypeError(f"the diffusion backend does not run {task.kind} tasks.")
+
+    def close(self) -> None:
+        # torch frees the weights when the last reference to the pipelines goes.
+        self._pipes = None
+
+    # ---- tasks ----------------------------------------------------------------------------------------------
+
+    def _text_to_image(self, task: TextToImageTask, progress: ProgressFn) -> ImagesResult:
+        if task.conditioning is not None:
+            raise ValidationError(
+                "conditionImage needs a ControlNet model, which is not installed in this server yet; "
+                "remove conditionImage, controlMode and controlStrength."
+            )
+        prompt = task.prompt if task.style is None else f"{task.prompt}, {STYLE_SUFFIX[task.style]}"
+        config = task.config
+        width, height = self.working_size(config.width, config.height)
+        images = self._call(
+            "text", prompt, task.negative_prompt, config=config, progress=progress, width=width, height=height
+        )
+        return ImagesResult(images=[exact_size(im, (config.width, config.height)) for im in images])
+
+    def _variation(self, task: ImageVariationTask, progress: ProgressFn) -> ImagesResult:
+        # Only the first reference image seeds the latents: averaging pixels of unrelated images gives a blur
+        # that resembles none of them. Further references are accepted and not used.
+        config = task.config
+        size = self.working_size(config.width, config.height)
+        start = fit(task.images[0], size)
+        strength = max(MIN_VARIATION_STRENGTH, 1.0 - task.similarity_strength)
+        images = self._img2img(
+            task.prompt or "", task.negative_prompt, config=config, start=start, strength=strength, progress=progress
+        )
+        return ImagesResult(images=[exact_size(im, (config.width, config.height)) for im in images])
+
+    def _color_guided(self, task: ColorGuidedTask, progress: ProgressFn) -> ImagesResult:
+        config = task.config
+        size = self.working_size(config.width, config.height)
+        colours = task.rgb()
+        start = palette_image(colours, size, task.reference_image)
+        prompt = f"{task.prompt}, colour palette {', '.join(task.colors)}"
+        strength = float(self._options.get("color_strength", 0.8))
+        images = self._img2img(
+            prompt, task.negative_prompt, config=config, start=start, strength=strength, progress=progress
+        )
+        pull = float(self._options.get("palette_pull", 0.35))
+        out = [pull_to_palette(exact_size(im, (config.width, config.height)), colours, pull) for im in images]
+        return ImagesResult(images=out)
+
+    def _inpaint(self, task: InpaintTask, progress: ProgressFn) -> ImagesResult:
+        if task.mask is None:
+            raise ValidationError(MASK_PROMPT_MISSING)
+        # Bedrock's inpainting mask is black where to change; diffusers repaints where the mask is white.
+        repaint = invert(task.mask)
+        images = self._edit(task.image, repaint, task.prompt or INPAINT_DEFAULT_PROMPT, task, progress)
+        return ImagesResult(
+            images=[keep_outside(task.image, im, repaint) for im in images],
+            masks=[task.mask] if task.return_mask else [],
+        )
+
+    def _outpaint(self, task: OutpaintTask, progress: ProgressFn) -> ImagesResult:
+        if task.mask is None:
+            raise ValidationError(MASK_PROMPT_MISSING)
+        # Outpainting's mask is black where to keep, so white (regenerate) is already diffusers' convention.
+        repaint = task.mask
+        images = self._edit(task.image, repaint, task.prompt, task, progress)
+        feather = 0 if task.mode is OutpaintMode.PRECISE else int(self._options.get("feather", 4))
+        return ImagesResult(
+            images=[keep_outside(task.image, im, repaint, feather) for im in images],
+            masks=[task.mask] if task.return_mask else [],
+        )
+
+    # ---- shared steps -----------------------------------------------------------------------------------------
+
+    def _edit(
+        self, image: Image, repaint: Image, prompt: str, task: InpaintTask | OutpaintTask, progress: ProgressFn
+    ) -> list[Image]:
+        """Repaint the white part of `repaint` at working size; the caller pastes the kept pixels back."""
+        size = self.working_size(*image.size)
+        source = image.convert("RGB").resize(size, PILImage.Resampling.LANCZOS)
+        mask = repaint.resize(size, PILImage.Resampling.NEAREST)
+        width, height = size
+        images = self._call(
+            "inpaint",
+            prompt,
+            task.negative_prompt,
+            config=task.config,
+            progress=progress,
+            image=source,
+            mask_image=mask,
+            width=width,
+            height=height,
+            strength=1.0,
+        )
+        return [im.resize(image.size, PILImage.Resampling.LANCZOS) for im in images]
+
+    def _img2img(
+        self,
+        prompt: str,
+        negative: str | None,
+        *,
+        config: GenerationConfig,
+        start: Image,
+        strength: float,
+        progress: ProgressFn,
+    ) -> list[Image]:
+        # diffusers runs int(steps * strength) steps; scaling the schedule keeps about the quality's step count
+        # whatever the strength, and the ceiling makes even the smallest strength run at least one step.
+        steps = math.ceil(self._steps(config) / strength)
+        return self._call(
+            "image", prompt, negative, config=config, progress=progress, steps=steps, image=start, strength=strength
+        )
+
+    def _call(
+        self,
+        kind: str,
+        prompt: str,
+        negative: str | None,
+        *,
+        config: GenerationConfig,
+        progress: ProgressFn,
+        steps: int | None = None,
+        **inputs: Any,
+    ) -> list[Image]:
+        import torch
+
+        steps = steps or self._steps(config)
+        if self._pipes is None:
+            raise RuntimeError("this diffusion backend was closed; load it again.")
+        pipe = self._pipes[kind]
+        with torch.inference_mode():
+            output = pipe(
+                prompt=prompt,
+                negative_prompt=negative,
+                guidance_scale=config.cfg_scale,
+                num_inference_steps=steps,
+                num_images_per_prompt=config.number_of_images,
+                generator=generators(config.seed, config.number_of_images),
+                callback_on_step_end=_reporter(progress, pipe, steps),
+                **inputs,
+            )
+        progress(1.0)
+        images: list[Image] = list(output.images)
+        return images
+
+    def _steps(self, config: GenerationConfig) -> int:
+        key = "steps_premium" if config.quality is Quality.PREMIUM else "steps_standard"
+        return int(self._options[key])
+
+    def working_size(self, width: int, height: int) -> tuple[int, int]:
+        """The size to generate at: the request's aspect, at most `max_pixels`, in multiples the model needs."""
+        scale = min(1.0, math.sqrt(int(self._options["max_pixels"]) / (width * height)))
+        return _round_to(width * scale, self.multiple), _round_to(height * scale, self.multiple)
+
+
+def _dtype_kwarg(dtype: Any) -> dict[str, Any]:
+    """diffusers renamed `torch_dtype` to `dtype` recently and warns on the old name; older releases know only it."""
+    from diffusers.pipelines import pipeline_utils
+
+    return {"dtype" if hasattr(pipeline_utils, "_resolve_dtype") else "torch_dtype": dtype}
+
+
+def generators(seed: int, count: int) -> list[Any]:
+    """One CPU generator per image (seeds seed, seed+1, ...): image i is the same whatever the batch size."""
+    import torch
+
+    return [torch.Generator("cpu").manual_seed(seed + i) for i in range(count)]
+
+
+def _reporter(progress: ProgressFn, pipe: Any, steps: int) -> Any:
+    def on_step_end(_pipe: Any, step: int, _timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        # img2img and inpainting run fewer steps than scheduled; the pipeline knows how many once it starts.
+        total = getattr(pipe, "num_timesteps", None) or steps
+        progress(min(1.0, (step + 1) / total))
+        return kwargs
+
+    return on_step_end
+
+
+def _size_multiple(pipe: Any) -> int:
+    """Pixels per latent cell times the UNet's downsampling, so every block sees whole cells (SD 1.x: 64)."""
+    downsamples = 2 ** (len(pipe.unet.config.block_out_channels) - 1)
+    # diffusers checks that sizes divide by 8 whatever the VAE.
+    return max(8, int(pipe.vae_scale_factor) * downsamples)
+
+
+def _round_to(value: float, multiple: int) -> int:
+    return max(multiple, round(value / multiple) * multiple)
+
+
+# ---- pixels ----------------------------------------------------------------------------------------------------
+
+
+def exact_size(image: Image, size: tuple[int, int]) -> Image:
+    """The working size differs from the request by rounding and by `max_pixels`; the caller gets what it asked."""
+    return image if image.size == size else image.resize(size, PILImage.Resampling.LANCZOS)
+
+
+def fit(image: Image, size: tuple[int, int]) -> Image:
+    """Scale and centre-crop to `size`, so a reference of another aspect is not stretched."""
+    return ImageOps.fit(image.convert("RGB"), size, PILImage.Resampling.LANCZOS)
+
+
+def palette_image(colours: Sequence[tuple[int, int, int]], size: tuple[int, int], reference: Image | None) -> Image:
+    """Soft vertical stripes of the palette (blurred so no hard edge dictates the layout), over the reference."""
+    width, height = size
+    columns = np.linspace(0, len(colours), num=width, endpoint=False).astype(int)
+    stripes = np.asarray(colours, dtype=np.uint8)[columns][np.newaxis].repeat(height, axis=0)
+    palette = PILImage.fromarray(stripes).filter(ImageFilter.GaussianBlur(width / len(colours) / 4))
+    if reference is None:
+        return palette
+    return PILImage.blend(fit(reference, size), palette, 0.5)
+
+
+def pull_to_palette(image: Image, colours: Sequence[tuple[int, int, int]], amount: float) -> Image:
+    """Move every pixel `amount` of the way to its nearest palette colour.
+
+    Denoising from a palette image starts the colours right, but the model may drift from them (and the tiny
+    model's random VAE ignores them); this partial pull keeps the output's dominant colours near the request
+    while leaving shading and texture. 0 turns it off.
+    """
+    if amount <= 0:
+        return image
+    pixels = np.asarray(image.convert("RGB"), dtype=np.float32)
+    palette = np.asarray(colours, dtype=np.float32)
+    distances = ((pixels[..., np.newaxis, :] - palette) ** 2).sum(axis=-1)
+    nearest = palette[distances.argmin(axis=-1)]
+    pulled = pixels + amount * (nearest - pixels)
+    return PILImage.fromarray(np.clip(pulled + 0.5, 0, 255).astype(np.uint8))
+
+
+def invert(mask: Image) -> Image:
+    return ImageOps.invert(mask.convert("L"))
+
+
+def keep_outside(original: Image, generated: Image, repaint: Image, feather: int = 0) -> Image:
+    """The generated pixels where `repaint` is white, the original's elsewhere.
+
+    The VAE round trip changes every pixel a little; pasting the original back keeps the unmasked region exact.
+    `feather` (pixels) softens the seam, at the cost of blending the kept region's edge.
+    """
+    alpha = repaint.convert("L")
+    if feather > 0:
+        alpha = alpha.filter(ImageFilter.GaussianBlur(feather))
+    return PILImage.composite(generated.convert("RGB"), original.convert("RGB"), alpha)
