@@ -29,11 +29,22 @@ class Settings(BaseSettings):
     embedding_cache_entries: int = 200_000
     pg_dsn: str | None = Field(default=None, description="PostgreSQL URL for pgvector knowledge bases")
     s3_endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint for s3:// sources")
+    review_enabled: bool = Field(default=True, description="Hold generated assets for human review before release")
+    release_location: str | None = Field(default=None, description="Folder or s3://bucket/prefix for approved assets")
+    provenance_key: Path | None = Field(
+        default=None, description="Ed25519 PEM (default: dev key in $OUTCROP_HOME/keys)"
+    )
+    c2pa_enabled: bool = Field(default=False, description="Also embed C2PA Content Credentials (needs c2pa-python)")
+    c2pa_chain: Path | None = Field(default=None, description="PEM certificate chain for C2PA (default: local dev CA)")
     preload: tuple[str, ...] = Field(default=(), description="Model ids to load at startup, not on first request")
 
     @property
     def models_dir(self) -> Path:
         return self.models_path or self.home / "models"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
 
     @property
     def cache_dir(self) -> Path:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from outcrop.backends import registry
+from outcrop.backends import controlnet, registry
 from outcrop.backends.base import LoadSpec, no_progress
 from outcrop.backends.diffusion import DiffusionBackend, load
 from outcrop.errors import ValidationError
@@ -27,7 +27,7 @@ from outcrop.tasks import (
 )
 from outcrop.tasks.generation import GenerationConfig
 from outcrop.tasks.outpaint import OutpaintMode
-from outcrop.tasks.text_to_image import Style
+from outcrop.tasks.text_to_image import Conditioning, ControlMode, Style
 from support.live_server import start_server
 
 OVERLAY = """
@@ -122,9 +122,74 @@ def test_inpaint_keeps_every_pixel_outside_the_mask_and_returns_it(tiny):
     assert result.masks == [mask]
 
 
-def test_inpaint_with_mask_prompt_says_to_send_a_mask_image(tiny):
+def test_inpaint_with_mask_prompt_changes_only_the_text_mask_and_returns_it(tiny):
+    image = gradient(200, 120)
+    result = tiny.run(InpaintTask(image=image, mask_prompt="the cat", return_mask=True), no_progress)
+    (mask,) = result.masks
+    assert mask.mode == "L" and mask.size == image.size
+    values = np.asarray(mask)
+    assert set(np.unique(values)) <= {0, 255} and (values == 0).any()
+    keep = values == 255
+    assert np.array_equal(pixels(result.images[0])[keep], pixels(image)[keep])
+    assert not np.array_equal(pixels(result.images[0])[~keep], pixels(image)[~keep])
+
+
+def test_outpaint_with_mask_prompt_keeps_the_named_region(tiny):
+    image = gradient(160, 160)
+    task = OutpaintTask(
+        image=image, prompt="a beach", mask_prompt="the cat", mode=OutpaintMode.PRECISE, return_mask=True
+    )
+    result = tiny.run(task, no_progress)
+    kept = np.asarray(result.masks[0]) == 0  # black = keep
+    assert kept.any()
+    assert np.array_equal(pixels(result.images[0])[kept], pixels(image)[kept])
+
+
+def test_real_weights_without_a_text_mask_model_say_to_send_a_mask_image(tiny):
+    real = DiffusionBackend(tiny._pipes["text"], {"steps_standard": 1, "max_pixels": 64 * 64})  # type: ignore[index]
     with pytest.raises(ValidationError, match="send a maskImage"):
-        tiny.run(InpaintTask(image=gradient(64, 64), mask_prompt="the cat"), no_progress)
+        real.run(InpaintTask(image=gradient(64, 64), mask_prompt="the cat"), no_progress)
+    condition = Conditioning(image=gradient(64, 64), mode=ControlMode.SEGMENTATION)
+    with pytest.raises(ValidationError, match="controlnet_seg"):
+        real.run(TextToImageTask(prompt="a lamp", conditioning=condition), no_progress)
+
+
+def checkerboard(size: int, cell: int) -> Image.Image:
+    y, x = np.mgrid[0:size, 0:size]
+    return Image.fromarray(((((x // cell) + (y // cell)) % 2) * 255).astype(np.uint8)).convert("RGB")
+
+
+def test_canny_edges_are_binary_at_the_working_size():
+    edges = controlnet.canny_edges(checkerboard(400, 50), (320, 256))
+    values = np.asarray(edges)
+    assert edges.size == (320, 256) and edges.mode == "RGB"
+    assert set(np.unique(values)) == {0, 255}
+    assert 0.005 < (values[..., 0] == 255).mean() < 0.2  # thin lines along the cell borders, not filled areas
+    flat = np.asarray(controlnet.canny_edges(Image.new("RGB", (64, 64), (90, 90, 90)), (64, 64)))
+    assert not flat.any()
+
+
+def test_segmentation_map_keeps_only_its_dominant_colours():
+    noisy = np.asarray(checkerboard(128, 32), dtype=np.int16)
+    noisy = noisy + np.random.default_rng(0).integers(-3, 4, noisy.shape)
+    seg = controlnet.segmentation_map(Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)), (64, 64), colours=2)
+    assert seg.size == (64, 64)
+    assert len(np.unique(np.asarray(seg).reshape(-1, 3), axis=0)) == 2
+
+
+@pytest.mark.parametrize("mode", list(ControlMode))
+def test_conditioning_changes_the_image_and_strength_zero_is_unconditioned(tiny, mode):
+    plain = tiny.run(TextToImageTask(prompt="a lamp", config=config(seed=4)), no_progress).images[0]
+    outputs = {}
+    for strength in (0.0, 1.0):
+        task = TextToImageTask(
+            prompt="a lamp", conditioning=Conditioning(checkerboard(320, 40), mode, strength), config=config(seed=4)
+        )
+        outputs[strength] = tiny.run(task, no_progress).images[0]
+    assert outputs[1.0].size == (320, 320)
+    assert np.abs(pixels(outputs[0.0]) - pixels(plain)).max() <= 2
+    assert np.abs(pixels(outputs[1.0]) - pixels(plain)).mean() > 1
+    assert np.abs(pixels(outputs[1.0]) - pixels(outputs[0.0])).mean() > 1
 
 
 def test_precise_outpaint_keeps_the_region_exactly_on_an_odd_canvas(tiny):

@@ -16,6 +16,7 @@ from outcrop import __version__
 from outcrop.api.bedrock import agent_runtime_api, control_api, runtime_api
 from outcrop.api.errors import on_outcrop_error, on_request_validation_error, on_unexpected_error
 from outcrop.api.native import knowledge_bases as knowledge_bases_api
+from outcrop.api.native import review as review_api
 from outcrop.api.state import ServerState
 from outcrop.catalog import Catalog, load_catalog
 from outcrop.errors import OutcropError
@@ -26,6 +27,8 @@ from outcrop.runtime.embedder import Embedder, ModelEmbeddings
 from outcrop.runtime.embedding_cache import EmbeddingCache
 from outcrop.runtime.executor import Executor
 from outcrop.safety.filters import ContentFilter, FilterRules
+from outcrop.safety.release import Provenance, Release
+from outcrop.safety.review import ReviewStore
 from outcrop.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,13 +55,23 @@ def build_state(settings: Settings, catalog: Catalog | None = None) -> ServerSta
         ModelEmbeddings(embedder),
         s3_client=lambda: s3_client(settings),
     )
+    guard = ContentFilter(FilterRules.for_home(settings.home))
+    review = ReviewStore(
+        settings.home / "review",
+        enabled=settings.review_enabled,
+        release_to=settings.release_location,
+        s3_client=lambda: s3_client(settings),
+    )
+    signer = Provenance(settings.keys_dir, settings.provenance_key, settings.c2pa_enabled, settings.c2pa_chain)
     return ServerState(
         settings=settings,
         catalog=catalog,
         executor=executor,
         embedder=embedder,
         knowledge_bases=knowledge_bases,
-        guard=ContentFilter(FilterRules.for_home(settings.home)),
+        guard=guard,
+        review=review,
+        release=Release(guard, signer, review),
         credentials=credentials,
     )
 
@@ -80,6 +93,7 @@ def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
             server.executor.preload(server.catalog.resolve(model_id))
         yield
         server.knowledge_bases.close()
+        server.review.close()
         server.executor.shutdown()
         if server.embedder.cache is not None:
             server.embedder.cache.close()
@@ -91,6 +105,7 @@ def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, on_request_validation_error)
     app.router.routes.extend([*runtime_api.ROUTES, *control_api.ROUTES, *agent_runtime_api.ROUTES])
     app.include_router(knowledge_bases_api.router)
+    app.include_router(review_api.router)
 
     @app.get("/health", tags=["meta"])
     async def health(request: Request) -> JSONResponse:

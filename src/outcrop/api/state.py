@@ -10,6 +10,8 @@ from outcrop.index.knowledge_bases import KnowledgeBases
 from outcrop.runtime.embedder import Embedder
 from outcrop.runtime.executor import Executor
 from outcrop.safety.filters import ContentFilter
+from outcrop.safety.release import Release
+from outcrop.safety.review import ReviewStore
 from outcrop.settings import Settings
 
 
@@ -21,5 +23,7 @@ class ServerState:
     embedder: Embedder
     knowledge_bases: KnowledgeBases
     guard: ContentFilter
+    review: ReviewStore
+    release: Release
     credentials: Mapping[str, str] = field(default_factory=dict)
     bearer_tokens: frozenset[str] = frozenset()

@@ -12,6 +12,11 @@ Options: `steps_standard` / `steps_premium` (denoising steps per quality), `max_
 resolution; bigger requests are generated at that size and resized, because attention cost grows with the square
 of the pixel count), `color_strength` (how far colour-guided generation may move from its palette image) and
 `palette_pull` (see `pull_to_palette`).
+
+Conditioned text-to-image (`conditionImage`) runs a ControlNet pipeline derived the same way, with the ControlNet
+named by `controlnet_canny` / `controlnet_seg` (see `controlnet.py`); text masks (`maskPrompt`) come from the
+CLIPSeg model named by `maskseg` (see `maskseg.py`). Both load on first use. The `tiny` pipeline builds seeded tiny
+ones in code instead.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from PIL import Image as PILImage
 from PIL import ImageFilter, ImageOps
 from PIL.Image import Image
 
+from outcrop.backends import controlnet, maskseg
 from outcrop.backends.base import LoadSpec, ProgressFn
 from outcrop.errors import ValidationError
 from outcrop.tasks import (
@@ -38,7 +44,7 @@ from outcrop.tasks import (
 )
 from outcrop.tasks.generation import GenerationConfig, ImagesResult, Quality
 from outcrop.tasks.outpaint import OutpaintMode
-from outcrop.tasks.text_to_image import Style
+from outcrop.tasks.text_to_image import ControlMode, Style
 
 # Nova Canvas's style presets, as prompt suffixes: Stable Diffusion has no style input, but it follows these words.
 STYLE_SUFFIX: dict[Style, str] = {
@@ -55,7 +61,12 @@ STYLE_SUFFIX: dict[Style, str] = {
 # Bedrock's inpainting fills with background when no text is given.
 INPAINT_DEFAULT_PROMPT = "background"
 MASK_PROMPT_MISSING = (
-    "maskPrompt needs a text-to-mask model, which is not installed in this server yet; send a maskImage"
+    "maskPrompt needs a text-to-mask model, which this model's catalog entry does not name (option maskseg); "
+    "send a maskImage"
+)
+CONTROLNET_MISSING = (
+    "controlMode {mode} needs a ControlNet model, which this model's catalog entry does not name (option {option}); "
+    "remove conditionImage, controlMode and controlStrength"
 )
 # Similarity 1.0 would be a zero-strength copy; Bedrock still returns a variation, so some noise always remains.
 MIN_VARIATION_STRENGTH = 0.1
@@ -76,7 +87,7 @@ def load(spec: LoadSpec) -> DiffusionBackend:
     options = {**defaults, **dict(spec.options)}
     if spec.device != "cpu":  # pipelines are built on the CPU; moving them there again only logs warnings
         pipeline = pipeline.to(spec.device)
-    return DiffusionBackend(pipeline, options)
+    return DiffusionBackend(pipeline, options, tiny=defaults is _TINY_DEFAULTS)
 
 
 def _load_pipeline(spec: LoadSpec) -> tuple[Any, dict[str, int]]:
@@ -113,7 +124,7 @@ class DiffusionBackend:
         }
     )
 
-    def __init__(self, text_to_image: Any, options: dict[str, Any]) -> None:
+    def __init__(self, text_to_image: Any, options: dict[str, Any], *, tiny: bool = False) -> None:
         from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionInpaintPipeline
 
         text_to_image.set_progress_bar_config(disable=True)
@@ -128,6 +139,9 @@ class DiffusionBackend:
         for pipe in self._pipes.values():
             pipe.set_progress_bar_config(disable=True)
         self._options = options
+        # The tiny pipeline pairs with seeded tiny ControlNets and text-to-mask model built in code.
+        self._tiny = tiny
+        self._masker: Any = None
         self.multiple = _size_multiple(text_to_image)
 
     def run(self, task: Task, progress: ProgressFn) -> ImagesResult:
@@ -147,20 +161,26 @@ class DiffusionBackend:
     def close(self) -> None:
         # torch frees the weights when the last reference to the pipelines goes.
         self._pipes = None
+        self._masker = None
 
     # ---- tasks ----------------------------------------------------------------------------------------------
 
     def _text_to_image(self, task: TextToImageTask, progress: ProgressFn) -> ImagesResult:
-        if task.conditioning is not None:
-            raise ValidationError(
-                "conditionImage needs a ControlNet model, which is not installed in this server yet; "
-                "remove conditionImage, controlMode and controlStrength."
-            )
         prompt = task.prompt if task.style is None else f"{task.prompt}, {STYLE_SUFFIX[task.style]}"
         config = task.config
         width, height = self.working_size(config.width, config.height)
+        kind = "text"
+        inputs: dict[str, Any] = {}
+        if task.conditioning is not None:
+            condition = task.conditioning
+            kind = self._control_pipe(condition.mode)
+            inputs = {
+                "image": controlnet.condition_image(condition.image, condition.mode, (width, height)),
+                # 0 adds nothing to the UNet (the unconditioned image); 1 is the ControlNet's trained strength.
+                "controlnet_conditioning_scale": float(condition.strength),
+            }
         images = self._call(
-            "text", prompt, task.negative_prompt, config=config, progress=progress, width=width, height=height
+            kind, prompt, task.negative_prompt, config=config, progress=progress, width=width, height=height, **inputs
         )
         return ImagesResult(images=[exact_size(im, (config.width, config.height)) for im in images])
 
@@ -191,27 +211,77 @@ class DiffusionBackend:
         return ImagesResult(images=out)
 
     def _inpaint(self, task: InpaintTask, progress: ProgressFn) -> ImagesResult:
-        if task.mask is None:
-            raise ValidationError(MASK_PROMPT_MISSING)
+        # maskPrompt names what to change: the text mask is black there, as a maskImage would be.
+        mask = self._mask(task.image, task.mask, task.mask_prompt)
         # Bedrock's inpainting mask is black where to change; diffusers repaints where the mask is white.
-        repaint = invert(task.mask)
+        repaint = invert(mask)
         images = self._edit(task.image, repaint, task.prompt or INPAINT_DEFAULT_PROMPT, task, progress)
         return ImagesResult(
             images=[keep_outside(task.image, im, repaint) for im in images],
-            masks=[task.mask] if task.return_mask else [],
+            masks=[mask] if task.return_mask else [],
         )
 
     def _outpaint(self, task: OutpaintTask, progress: ProgressFn) -> ImagesResult:
-        if task.mask is None:
-            raise ValidationError(MASK_PROMPT_MISSING)
+        # maskPrompt names what to keep: the text mask is black there, as a maskImage would be.
+        mask = self._mask(task.image, task.mask, task.mask_prompt)
         # Outpainting's mask is black where to keep, so white (regenerate) is already diffusers' convention.
-        repaint = task.mask
+        repaint = mask
         images = self._edit(task.image, repaint, task.prompt, task, progress)
         feather = 0 if task.mode is OutpaintMode.PRECISE else int(self._options.get("feather", 4))
         return ImagesResult(
             images=[keep_outside(task.image, im, repaint, feather) for im in images],
-            masks=[task.mask] if task.return_mask else [],
+            masks=[mask] if task.return_mask else [],
         )
+
+    # ---- models loaded on first use ---------------------------------------------------------------------------
+
+    def _mask(self, image: Image, mask: Image | None, mask_prompt: str | None) -> Image:
+        """The request's mask image, or the binary mask (black = named region) its maskPrompt gives."""
+        if mask is not None:
+            return mask
+        if not mask_prompt:
+            raise ValidationError(MASK_PROMPT_MISSING)
+        if self._masker is None:
+            source = self._options.get("maskseg")
+            if source:
+                self._masker = maskseg.load(str(source), device=str(self._text_pipe().device))
+            elif self._tiny:
+                self._masker = maskseg.build_tiny()
+            else:
+                raise ValidationError(MASK_PROMPT_MISSING)
+        result: Image = self._masker.mask(image, mask_prompt)
+        return result
+
+    def _control_pipe(self, mode: ControlMode) -> str:
+        """The key of the ControlNet pipeline for `mode`, derived from the text pipeline on first use."""
+        key = f"control:{mode.value}"
+        pipes = self._pipes
+        if pipes is None:
+            raise RuntimeError("this diffusion backend was closed; load it again.")
+        if key in pipes:
+            return key
+        text = pipes["text"]
+        source = self._options.get(controlnet.OPTION[mode])
+        if source:
+            model = controlnet.load_real(str(source), **_dtype_kwarg(text.dtype))
+        elif self._tiny:
+            model = controlnet.build_tiny(text.unet, int(text.vae_scale_factor), mode)
+        else:
+            raise ValidationError(CONTROLNET_MISSING.format(mode=mode.value, option=controlnet.OPTION[mode]))
+        from diffusers import StableDiffusionControlNetPipeline
+
+        factory: Any = StableDiffusionControlNetPipeline
+        if model.device != text.device:
+            model = model.to(text.device)
+        pipe = factory.from_pipe(text, controlnet=model, **_dtype_kwarg(text.dtype))
+        pipe.set_progress_bar_config(disable=True)
+        pipes[key] = pipe
+        return key
+
+    def _text_pipe(self) -> Any:
+        if self._pipes is None:
+            raise RuntimeError("this diffusion backend was closed; load it again.")
+        return self._pipes["text"]
 
     # ---- shared steps -----------------------------------------------------------------------------------------
 

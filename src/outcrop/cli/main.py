@@ -8,6 +8,8 @@ from outcrop import __version__
 from outcrop.cli.context import home_option, profile_option
 from outcrop.cli.kb import kb
 from outcrop.cli.models import models
+from outcrop.cli.provenance import provenance_group
+from outcrop.cli.review import review
 from outcrop.cli.serve import serve
 from outcrop.cli.watermark import watermark
 
@@ -27,6 +29,8 @@ cli.add_command(serve)
 cli.add_command(models)
 cli.add_command(kb)
 cli.add_command(watermark)
+cli.add_command(review)
+cli.add_command(provenance_group)
 
 
 def main() -> None:

@@ -1,16 +1,74 @@
-"""What every generated image passes through before it leaves: output filters, then the invisible watermark."""
+"""What every generated image passes through before it leaves: output filters, the invisible watermark, a signed
+provenance manifest (optionally C2PA Content Credentials too), and the human review queue.
+
+The Bedrock reply is unchanged by review: the gate governs release to the configured location, not the API.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from outcrop.safety import watermark
+from PIL.Image import Image
+
+from outcrop.safety import content_credentials, provenance, watermark
 from outcrop.safety.filters import ContentFilter
+from outcrop.safety.review import ReviewStore
+from outcrop.tasks import Task
 from outcrop.tasks.generation import ImagesResult
 
 
-def finish_images(guard: ContentFilter, model_id: str, result: ImagesResult) -> ImagesResult:
-    """Withhold flagged outputs (counted in `blocked`) and watermark the rest."""
-    kept, blocked = guard.filter_outputs(model_id, result.images)
-    marked = [watermark.embed(image) for image in kept]
-    return dataclasses.replace(result, images=marked, blocked=result.blocked + blocked)
+@dataclass(frozen=True)
+class Provenance:
+    keys_dir: Path
+    key_path: Path | None = None
+    c2pa: bool = False
+    c2pa_chain: Path | None = None
+
+    def sign(self, image: Image, manifest: Mapping[str, Any]) -> bytes:
+        png = provenance.sign_png(image, manifest, self.keys_dir, self.key_path)
+        if self.c2pa:  # after the Outcrop manifest: C2PA hashes the final bytes
+            png = content_credentials.add_content_credentials(
+                png, manifest, self.keys_dir, self.key_path, self.c2pa_chain
+            )
+        return png
+
+
+@dataclass(frozen=True)
+class Release:
+    guard: ContentFilter
+    signer: Provenance
+    review: ReviewStore
+
+    def finish_images(self, model_id: str, task: Task, result: ImagesResult) -> ImagesResult:
+        """Withhold flagged outputs (counted in `blocked`), watermark, sign and queue the rest for review."""
+        kept, blocked = self.guard.filter_outputs(model_id, result.images)
+        marked = [watermark.embed(image) for image in kept]
+        parameters = task_parameters(task)
+        pngs = [self.signer.sign(image, provenance.new_manifest(model_id, parameters)) for image in marked]
+        for png in pngs:
+            self.review.record(png, "image/png", model_id, parameters, kind=str(task.kind))
+        return dataclasses.replace(result, images=marked, pngs=pngs, blocked=result.blocked + blocked)
+
+
+def task_parameters(task: Task) -> dict[str, Any]:
+    """The task's settings as JSON (images are described by their size, not embedded)."""
+    return {f.name: _plain(getattr(task, f.name)) for f in dataclasses.fields(task)}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Image):
+        return {"image": list(value.size)}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value

@@ -32,3 +32,4 @@ class ImagesResult:
     images: list[Image]
     masks: list[Image] = field(default_factory=list)
     blocked: int = 0
+    pngs: list[bytes] = field(default_factory=list)  # final encoded files (watermarked, signed), when made

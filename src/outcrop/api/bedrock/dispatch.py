@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from typing import Any, assert_never
 
@@ -60,7 +61,11 @@ def encode_images(result: ImagesResult) -> Json:
     error = None
     if result.blocked:
         error = ALL_BLOCKED if not result.images else SOME_BLOCKED
-    body: Json = {"images": [encode_png_base64(image) for image in result.images], "error": error}
+    if result.pngs:  # the signed files themselves: re-encoding would drop their provenance chunks
+        images = [base64.b64encode(png).decode("ascii") for png in result.pngs]
+    else:
+        images = [encode_png_base64(image) for image in result.images]
+    body: Json = {"images": images, "error": error}
     if result.masks:
         body["maskImage"] = encode_png_base64(result.masks[0])
     return body

@@ -16,7 +16,6 @@ from outcrop.api.bedrock.routing import RawPathRoute
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.catalog import Family
 from outcrop.errors import ModelError, ValidationError
-from outcrop.safety.release import finish_images
 from outcrop.tasks import EmbedTask
 from outcrop.tasks.converse import ConverseResult
 from outcrop.tasks.generation import ImagesResult
@@ -35,7 +34,7 @@ async def invoke_model(request: Request) -> Response:
     else:
         result = await state.executor.run(entry, task)
     if isinstance(result, ImagesResult):
-        result = await asyncio.to_thread(finish_images, state.guard, entry.model_id, result)
+        result = await asyncio.to_thread(state.release.finish_images, entry.model_id, task, result)
     latency_ms = int((time.monotonic() - started) * 1000)
     headers = {
         REQUEST_ID_HEADER: request_id(request),
