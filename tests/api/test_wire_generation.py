@@ -86,3 +86,21 @@ def test_mask_prompt_inpainting_returns_a_binary_mask_of_the_image_size(runtime)
     assert mask.size == (384, 384)
     values = np.asarray(mask.convert("L"))
     assert set(np.unique(values)) <= {0, 255} and (values == 0).any()
+
+
+@pytest.mark.parametrize("mode", ["CANNY_EDGE", "SEGMENTATION"])
+def test_conditioning_changes_the_output(runtime, mode):
+    condition = Image.new("RGB", (384, 384), (20, 20, 20))
+    condition.paste((230, 230, 230), (96, 96, 288, 288))
+    buffer = io.BytesIO()
+    condition.save(buffer, format="PNG")
+    params = {"text": "a lamp"}
+    config = {"width": 384, "height": 384, "seed": 5}
+    _, (plain,) = invoke(runtime, "amazon.nova-canvas-v1:0",
+                         {"taskType": "TEXT_IMAGE", "textToImageParams": params, "imageGenerationConfig": config})  # fmt: skip
+    conditioned_params = {**params, "conditionImage": base64.b64encode(buffer.getvalue()).decode(),
+                          "controlMode": mode, "controlStrength": 1.0}  # fmt: skip
+    _, (steered,) = invoke(runtime, "amazon.nova-canvas-v1:0",
+                           {"taskType": "TEXT_IMAGE", "textToImageParams": conditioned_params, "imageGenerationConfig": config})  # fmt: skip
+    difference = np.abs(np.asarray(plain, dtype=int) - np.asarray(steered, dtype=int)).mean()
+    assert difference > 1.0
