@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
 import string
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from outcrop.database import Database
 from outcrop.index.sources import ItemKind
 
 _ALPHABET = string.ascii_uppercase + string.digits
@@ -81,26 +79,10 @@ def new_id(length: int = 10) -> str:
 
 class Registry:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.RLock()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._database = Database(path, _SCHEMA)
+        self._db, self._lock = self._database.connection, self._database.lock
+        self.transaction = self._database.transaction
+        self.close = self._database.close
 
     # knowledge bases
 

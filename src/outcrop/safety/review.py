@@ -13,17 +13,15 @@ import json
 import mimetypes
 import os
 import secrets
-import sqlite3
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from outcrop.database import Database
 from outcrop.errors import ConflictError, ResourceNotFoundError, ValidationError
 from outcrop.safety.audit import AuditLog
 
@@ -84,25 +82,12 @@ class ReviewStore:
         self.release_to = release_to
         self._blobs = root / "assets"
         self._s3_client = s3_client
-        self._db = sqlite3.connect(root / "review.sqlite", check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.RLock()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        self._database = Database(root / "review.sqlite", _SCHEMA)
+        self._db, self._lock = self._database.connection, self._database.lock
+        self._transaction = self._database.transaction
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._database.close()
 
     def record(self, asset_bytes: bytes, media_type: str, model_id: str, parameters: Mapping[str, Any],
                kind: str, *, actor: str = SYSTEM_ACTOR) -> Asset | None:  # fmt: skip
