@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 from PIL import Image as PILImage
 from PIL.Image import Image
 
+from outcrop.atomic_write import write_atomically
 from outcrop.backends.base import LoadSpec, ProgressFn
 from outcrop.backends.embedding_space import EmbeddingSpace
 from outcrop.backends.hf import quiet_transformers
@@ -267,20 +268,8 @@ def _embedding_space(encoder: Preprocessor, text: Tower, store: Path | None) -> 
     vectors = np.concatenate([_unit(text(encoder.texts(phrases[i : i + 64]))) for i in range(0, len(phrases), 64)])
     space = EmbeddingSpace.from_reference(vectors)
     if path is not None:
-        _write_atomically(path, space.save)
+        write_atomically(path, space.save)
     return space
-
-
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary name, so a second process loading the same weights never reads half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(name))
-        os.replace(name, path)
-    finally:
-        Path(name).unlink(missing_ok=True)
 
 
 def _unit(vectors: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -309,7 +298,7 @@ def _onnx_towers(
 
 def _onnx_tower(path: Path, method: Callable[..., Any], sample: Inputs, quantize: str | None, spec: LoadSpec) -> Tower:
     if not path.is_file():
-        _write_atomically(path, functools.partial(_export, method, sample))
+        write_atomically(path, functools.partial(_export, method, sample))
     if quantize == "int8":
         path = _quantized(path)
     return _session_tower(path, spec)
@@ -362,7 +351,7 @@ def _quantized(fp32: Path) -> Path:
     path = fp32.with_name(fp32.name.replace("-fp32", "-int8"))
     if not path.is_file():
         # Signed 8-bit weights with per-channel scales keep CLIP's outlier-heavy projections closest to fp32.
-        _write_atomically(
+        write_atomically(
             path, lambda target: quantize_dynamic(fp32, target, weight_type=QuantType.QInt8, per_channel=True)
         )
     return path

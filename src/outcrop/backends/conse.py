@@ -38,8 +38,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -50,6 +48,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL.Image import Image
 
+from outcrop.atomic_write import write_atomically
 from outcrop.backends.base import LoadSpec, ProgressFn
 from outcrop.backends.embedding_space import EmbeddingSpace
 from outcrop.errors import ValidationError
@@ -174,18 +173,10 @@ def _read_cache(path: Path, shape: tuple[int, int]) -> NDArray[np.float32] | Non
 def _write_cache(path: Path, vectors: NDArray[np.float32]) -> None:
     # Written beside the weights so that every later load (and every server process) skips ~10 s of encoding.
     # Installed weights may be read-only (a shared or system-wide models folder): then they stay in memory.
-    staging: Path | None = None
     try:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-        staging = Path(name)
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, vectors)
-        staging.chmod(0o644)
-        os.replace(staging, path)
+        write_atomically(path, lambda temp: np.save(temp, vectors), mode=0o644)
     except OSError as error:
         logger.info("label embeddings not cached (%s); they are recomputed at each load", error)
-        if staging is not None:
-            staging.unlink(missing_ok=True)
 
 
 class ConseBackend:

@@ -11,9 +11,7 @@ import builtins
 import hashlib
 import json
 import mimetypes
-import os
 import secrets
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from outcrop.atomic_write import write_atomically
 from outcrop.database import Database
 from outcrop.errors import ConflictError, ResourceNotFoundError, ValidationError
 from outcrop.safety.audit import AuditLog
@@ -192,18 +191,8 @@ def _release_local(folder: Path, name: str, data: bytes) -> str:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename: readers never see a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Durable as well as atomic: an approved release or a recorded asset must survive a power cut."""
+    write_atomically(path, lambda temp: temp.write_bytes(data), durable=True)
 
 
 def _status(value: ReviewStatus | str) -> ReviewStatus:
