@@ -40,6 +40,7 @@ from outcrop.backends.hf import quiet_transformers
 from outcrop.errors import ValidationError
 from outcrop.tasks import TaskKind
 from outcrop.tasks.embed import EmbedResult, EmbedTask
+from outcrop.tasks.imaging import to_rgb
 
 Inputs = dict[str, NDArray[Any]]
 Tower = Callable[[Inputs], NDArray[np.float64]]
@@ -216,25 +217,12 @@ class Preprocessor:
         return {name: np.asarray(encoded[name], dtype=np.int64) for name in encoded if name in self.text_names}
 
     def images(self, images: list[Image]) -> Inputs:
-        encoded = self._image_processor(images=[_rgb(image) for image in images], return_tensors="np")
+        encoded = self._image_processor(images=[to_rgb(image) for image in images], return_tensors="np")
         return {name: np.asarray(encoded[name]) for name in encoded if name in self.image_names}
 
 
 def _accepted(method: Callable[..., Any]) -> frozenset[str]:
     return frozenset(inspect.signature(method).parameters)
-
-
-def _rgb(image: Image) -> Image:
-    """RGB for any PIL mode, the way transformers' own conversion does it, for processors that skip it."""
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
-        # PIL's convert clips wide samples at 255 (a 16-bit grey PNG would turn white); 65535 / 257 == 255.
-        narrow = np.clip(np.asarray(image, dtype=np.float64) / 257.0, 0, 255).round().astype(np.uint8)
-        return PILImage.fromarray(narrow).convert("RGB")
-    if "A" in image.getbands() or image.info.get("transparency") is not None:
-        # Transparent pixels over white, as transformers' convert_to_rgb: their hidden colour is often garbage.
-        white = PILImage.new("RGBA", image.size, (255, 255, 255, 255))
-        return PILImage.alpha_composite(white, image.convert("RGBA")).convert("RGB")
-    return image.convert("RGB")
 
 
 def _features(output: Any) -> Any:

@@ -18,15 +18,15 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F  # noqa: N812 (torch's own convention)
-from PIL import Image as PILImage
 from PIL.Image import Image, Resampling
 from torch import nn
+
+from outcrop.tasks.imaging import to_rgb
 
 INPUT_SIZE = 224
 CROP_FRACTION = 0.875  # TF's EfficientNet eval crop: the central 87.5% of the short side
 FEATURE_DIM = 1280
 NUM_CLASSES = 1000
-_WIDE_INTEGER_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
 _BN_EPS = 1e-3  # TF's batch-norm epsilon; torch's default 1e-5 shifts every activation slightly
 
 
@@ -155,16 +155,3 @@ def preprocess(image: Image) -> torch.Tensor:
     resized = to_rgb(image).resize((INPUT_SIZE, INPUT_SIZE), Resampling.BICUBIC, box=box)
     pixels = np.asarray(resized, dtype=np.float32)
     return torch.from_numpy((pixels / 127.5 - 1.0).transpose(2, 0, 1).copy())
-
-
-def to_rgb(image: Image) -> Image:
-    """8-bit RGB as the classifier saw in training: 16-bit samples scaled (PIL would clip them at 255), and
-    transparent pixels laid on white, the usual backdrop of cut-out product shots (PIL would keep whatever colour
-    hides under alpha 0, often black)."""
-    if image.mode in _WIDE_INTEGER_MODES:
-        narrow = np.clip(np.asarray(image, dtype=np.float64) / 257.0, 0, 255).round().astype(np.uint8)
-        return PILImage.fromarray(narrow).convert("RGB")
-    if "A" in image.getbands() or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        return PILImage.alpha_composite(PILImage.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB")
-    return image.convert("RGB")

@@ -18,12 +18,9 @@ from PIL.Image import Image
 from outcrop.backends.base import LoadSpec, ProgressFn
 from outcrop.tasks import RemoveBackgroundTask, Task, TaskKind
 from outcrop.tasks.generation import ImagesResult
+from outcrop.tasks.imaging import to_rgb
 
 logger = logging.getLogger(__name__)
-
-# Modes whose pixels are wider than 8 bits; PIL's convert("RGB") clips them at 255 (a 16-bit grey PNG turns
-# white), so they are scaled down first. Only integer modes reach us: the wire layers accept PNG and JPEG.
-_WIDE_INTEGER_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
 
 
 def load(spec: LoadSpec) -> IsnetBackend:
@@ -75,7 +72,7 @@ class IsnetBackend:
             raise TypeError(f"ISNet only removes backgrounds; it was given a {task.kind} task.")
         if self._session is None:
             raise RuntimeError("this ISNet backend was closed; load it again.")
-        rgb = _to_rgb(task.image)
+        rgb = to_rgb(task.image, over_white=False)  # alpha comes from the model; keep the true colours
         progress(0.1)
         mask = self._predict(rgb)
         progress(0.9)
@@ -92,14 +89,6 @@ class IsnetBackend:
         batch = _preprocess(rgb, self._input_size)
         (mask,) = self._session.run([self._output_name], {self._input_name: batch})
         return np.asarray(mask, dtype=np.float32)[0, 0]
-
-
-def _to_rgb(image: Image) -> Image:
-    if image.mode in _WIDE_INTEGER_MODES:
-        # 16-bit samples: 65535 / 257 == 255.
-        narrow = np.clip(np.asarray(image, dtype=np.float64) / 257.0, 0, 255).round().astype(np.uint8)
-        return PILImage.fromarray(narrow).convert("RGB")
-    return image.convert("RGB")
 
 
 def _preprocess(rgb: Image, size: int) -> np.ndarray:

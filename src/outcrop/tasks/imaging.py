@@ -114,6 +114,23 @@ def binary_mask(mask: Image, image: Image, field: str) -> Image:
     return PILImage.fromarray(np.where(white, 255, 0).astype(np.uint8), mode="L")
 
 
+# Integer modes wider than 8 bits; PIL's convert("RGB") clips them at 255 (a 16-bit grey PNG turns white).
+_WIDE_INTEGER_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N"})
+
+
+def to_rgb(image: Image, *, over_white: bool = True) -> Image:
+    """8-bit RGB from any mode: 16-bit samples scaled (65535 / 257 == 255) rather than clipped, and, with
+    `over_white`, transparent pixels laid on white (the colour hidden under alpha 0 is often garbage, and white is
+    the usual backdrop of cut-out product shots). Without it, alpha is dropped and the hidden colours kept."""
+    if image.mode in _WIDE_INTEGER_MODES:
+        narrow = np.clip(np.asarray(image, dtype=np.float64) / 257.0, 0, 255).round().astype(np.uint8)
+        return PILImage.fromarray(narrow).convert("RGB")
+    if over_white and ("A" in image.getbands() or "transparency" in image.info):
+        white = PILImage.new("RGBA", image.size, (255, 255, 255, 255))
+        return PILImage.alpha_composite(white, image.convert("RGBA")).convert("RGB")
+    return image.convert("RGB")
+
+
 def encode_png(image: Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
