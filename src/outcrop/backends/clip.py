@@ -35,7 +35,7 @@ from PIL.Image import Image
 
 from outcrop.atomic_write import write_atomically
 from outcrop.backends.base import LoadSpec, ProgressFn
-from outcrop.backends.embedding_space import EmbeddingSpace
+from outcrop.backends.embedding_space import EmbeddingSpace, unit
 from outcrop.backends.hf import quiet_transformers
 from outcrop.errors import ValidationError
 from outcrop.tasks import TaskKind
@@ -253,16 +253,11 @@ def _embedding_space(encoder: Preprocessor, text: Tower, store: Path | None) -> 
     if path is not None and path.is_file():
         return EmbeddingSpace.load(path)
     phrases = list(REFERENCE_PHRASES)
-    vectors = np.concatenate([_unit(text(encoder.texts(phrases[i : i + 64]))) for i in range(0, len(phrases), 64)])
+    vectors = np.concatenate([unit(text(encoder.texts(phrases[i : i + 64]))) for i in range(0, len(phrases), 64)])
     space = EmbeddingSpace.from_reference(vectors)
     if path is not None:
         write_atomically(path, space.save)
     return space
-
-
-def _unit(vectors: NDArray[np.float64]) -> NDArray[np.float64]:
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return vectors / np.where(norms == 0, 1, norms)
 
 
 def _fingerprint(model: Any) -> str:
@@ -395,8 +390,8 @@ class ClipBackend:
         for task, count in zip(tasks, tokens, strict=True):
             self.encoder.check(task, count)
         images = [task.image for task in tasks if task.image is not None]
-        text_vectors = iter(_unit(self._text(self.encoder.texts(texts))) if texts else ())
-        image_vectors = iter(_unit(self._image(self.encoder.images(images))) if images else ())
+        text_vectors = iter(unit(self._text(self.encoder.texts(texts))) if texts else ())
+        image_vectors = iter(unit(self._image(self.encoder.images(images))) if images else ())
         results = []
         for task, count in zip(tasks, tokens, strict=True):
             parts = [next(text_vectors)] if task.text is not None else []

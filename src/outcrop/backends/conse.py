@@ -50,7 +50,7 @@ from PIL.Image import Image
 
 from outcrop.atomic_write import write_atomically
 from outcrop.backends.base import LoadSpec, ProgressFn
-from outcrop.backends.embedding_space import EmbeddingSpace
+from outcrop.backends.embedding_space import EmbeddingSpace, unit
 from outcrop.errors import ValidationError
 from outcrop.tasks import EmbedTask, Task, TaskKind
 from outcrop.tasks.embed import EmbedResult
@@ -288,14 +288,9 @@ class ConseBackend:
         """The probability-weighted sum of the top-T class-name embeddings, as a unit vector."""
         assert self._labels is not None
         top = np.argsort(-probabilities, kind="stable")[: self._options.top_t]
-        return _unit(probabilities[top] @ self._labels[top].astype(np.float64))
+        return unit(probabilities[top] @ self._labels[top].astype(np.float64))
 
     def _result(self, task: EmbedTask, tokens: int, text: Vector | None, image: Vector | None) -> EmbedResult:
-        parts = [_unit(part) for part in (text, image) if part is not None]
-        native = _unit(np.mean(parts, axis=0))
+        parts = [unit(part) for part in (text, image) if part is not None]
+        native = unit(np.mean(parts, axis=0))
         return EmbedResult(vector=self._space.project(native, task.dimension), text_token_count=tokens)
-
-
-def _unit(vector: Vector) -> Vector:
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm > 0 else vector

@@ -18,6 +18,13 @@ from numpy.typing import NDArray
 Array = NDArray[np.float32]
 
 
+def unit(vectors: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Each vector (the last axis) scaled to length 1; zero vectors stay zero."""
+    array = np.asarray(vectors, dtype=np.float64)
+    norms = np.linalg.norm(array, axis=-1, keepdims=True)
+    return array / np.where(norms == 0, 1, norms)
+
+
 class EmbeddingSpace:
     def __init__(self, basis: NDArray[np.floating]) -> None:
         basis = np.asarray(basis, dtype=np.float64)
@@ -47,8 +54,7 @@ class EmbeddingSpace:
             out = rotated[:, :length]
         else:
             out = np.pad(rotated, ((0, 0), (0, length - self.native_dimension)))
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        result = (out / np.where(norms == 0, 1, norms)).astype(np.float32)
+        result = unit(out).astype(np.float32)
         return result[0] if np.ndim(native) == 1 else result
 
     def save(self, path: Path) -> None:
