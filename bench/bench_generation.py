@@ -49,16 +49,13 @@ CFG_SCALE = 6.5  # GenerationConfig's default, given to diffusers too
 def build_random_weights(target: Path) -> None:
     """A mid-size random Stable Diffusion pipeline, saved in diffusers' layout."""
     import torch
-    from diffusers import AutoencoderKL, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel
+    from diffusers import AutoencoderKL, UNet2DConditionModel
 
     from outcrop.backends import clip_tiny, diffusion_tiny
 
     tokenizer = clip_tiny.build_tokenizer()
     unet_factory: Any = UNet2DConditionModel
     vae_factory: Any = AutoencoderKL
-    text_config: Any = CLIPTextConfig
-    pipeline_factory: Any = StableDiffusionPipeline
     torch.manual_seed(0)
     unet = unet_factory(
         block_out_channels=(64, 128, 256),
@@ -77,29 +74,8 @@ def build_random_weights(target: Path) -> None:
         up_block_types=("UpDecoderBlock2D",) * 4,
         latent_channels=4,
     )
-    text_encoder = CLIPTextModel(
-        text_config(
-            hidden_size=256,
-            intermediate_size=1024,
-            num_hidden_layers=4,
-            num_attention_heads=4,
-            vocab_size=len(tokenizer),
-            max_position_embeddings=clip_tiny.MAX_POSITIONS,
-            bos_token_id=tokenizer.bos_token_id,
-            eos_token_id=tokenizer.eos_token_id,
-            pad_token_id=tokenizer.pad_token_id,
-        )
-    )
-    pipeline = pipeline_factory(
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        unet=unet,
-        scheduler=diffusion_tiny._scheduler(),
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
+    encoder = diffusion_tiny.text_encoder(tokenizer, hidden_size=256, intermediate_size=1024, layers=4)
+    pipeline = diffusion_tiny.assemble(unet=unet, vae=vae, text_encoder=encoder, tokenizer=tokenizer)
     pipeline.save_pretrained(target)
 
 

@@ -46,15 +46,16 @@ def _vae() -> Any:
     )
 
 
-def _text_encoder(tokenizer: Any) -> Any:
+def text_encoder(tokenizer: Any, *, hidden_size: int = 32, intermediate_size: int = 37, layers: int = 2) -> Any:
+    """A CLIP text encoder over `tokenizer`; `hidden_size` must equal the UNet's cross_attention_dim."""
     from transformers import CLIPTextConfig, CLIPTextModel
 
     config: Any = CLIPTextConfig  # transformers' constructors are unannotated
     return CLIPTextModel(
         config(
-            hidden_size=32,  # must equal the UNet's cross_attention_dim
-            intermediate_size=37,
-            num_hidden_layers=2,
+            hidden_size=hidden_size,
+            intermediate_size=intermediate_size,
+            num_hidden_layers=layers,
             num_attention_heads=4,
             vocab_size=len(tokenizer),
             max_position_embeddings=clip_tiny.MAX_POSITIONS,
@@ -84,12 +85,18 @@ def _scheduler() -> Any:
 def build() -> Any:
     """A StableDiffusionPipeline whose weights are drawn from seed 0 without touching the global RNG."""
     import torch
-    from diffusers import StableDiffusionPipeline
 
     tokenizer = clip_tiny.build_tokenizer()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        unet, vae, text_encoder = _unet(), _vae(), _text_encoder(tokenizer)
+        unet, vae, encoder = _unet(), _vae(), text_encoder(tokenizer)
+    return assemble(unet=unet, vae=vae, text_encoder=encoder, tokenizer=tokenizer)
+
+
+def assemble(*, unet: Any, vae: Any, text_encoder: Any, tokenizer: Any) -> Any:
+    """A StableDiffusionPipeline from components, with SD 1.x's schedule and no safety checker."""
+    from diffusers import StableDiffusionPipeline
+
     pipeline: Any = StableDiffusionPipeline
     return pipeline(
         vae=vae.eval(),
