@@ -205,3 +205,12 @@ def test_cli_errors_exit_nonzero(double_server):
     offline = CliRunner().invoke(cli, ["--url", "http://127.0.0.1:9", "kb", "list"])
     assert offline.exit_code == 2
     assert "outcrop serve" in offline.output
+
+
+def test_native_items_listing(double_server, kb):
+    import httpx
+
+    listed = httpx.get(f"{double_server.url}/v1/knowledge-bases/{kb['id']}/items").json()["items"]
+    assert len(listed) == httpx.get(f"{double_server.url}/v1/knowledge-bases/{kb['id']}").json()["items"]
+    assert all(item["score"] is None and item["location"]["type"] == "CUSTOM" for item in listed)
+    assert {item["kind"] for item in listed} == {"IMAGE", "TEXT"}

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-
-from PIL import Image
 
 from outcrop.errors import OutcropError, ValidationError
 from outcrop.index.base import Record, VectorIndex
@@ -140,12 +137,3 @@ def _tasks_for(kb: KnowledgeBase, document: SourceDocument, raw: bytes) -> tuple
 def _index_metadata(item: Item) -> dict[str, object]:
     """What filters can see: the user's attributes plus the source URI (as Bedrock's x-amz-bedrock-kb-source-uri)."""
     return {**item.metadata, "x-amz-bedrock-kb-source-uri": item.uri}
-
-
-def thumbnail_png(raw: bytes, max_side: int = 1024) -> bytes:
-    """Image bytes for a Retrieve result: PNG, at most `max_side` on the longer side."""
-    image = Image.open(io.BytesIO(raw))
-    image.thumbnail((max_side, max_side))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()

@@ -144,7 +144,7 @@ class KnowledgeBases:
         self.registry.save_ingestion(run)
 
     async def _ingest(self, kb: KnowledgeBase, run: Ingestion, documents: list[Any]) -> IngestReport:
-        space = f"{self._embeddings.space(kb.model_id)}@{kb.dimension}"
+        space = self._space(kb)
         rebuild = kb.space is not None and kb.space != space
         index = self.index(kb)
         if rebuild:
@@ -170,8 +170,8 @@ class KnowledgeBases:
 
     def search(self, kb: KnowledgeBase, vector: NDArray[np.float32], k: int, where: Filter | None = None,
                exclude: Sequence[str] = ()) -> list[Match]:  # fmt: skip
-        hits = self.index(kb).search(vector, k + len(exclude), where)
-        hits = [hit for hit in hits if hit.id not in set(exclude)][:k]
+        excluded = set(exclude)
+        hits = [hit for hit in self.index(kb).search(vector, k + len(excluded), where) if hit.id not in excluded][:k]
         items = {item.id: item for item in self.registry.items(kb.id, [hit.id for hit in hits])}
         return [Match(items[hit.id], hit.score) for hit in hits if hit.id in items]
 
@@ -179,21 +179,20 @@ class KnowledgeBases:
                   where: Filter | None = None) -> list[Match]:  # fmt: skip
         """More like `positive`, less like `negative` (Rocchio: mean of positives minus half the negatives)."""
         self._check_space(kb)
-        liked = self._vectors(kb, positive, "positive")
-        target = liked.mean(axis=0)
+        liked, disliked = self.registry.items(kb.id, positive), self.registry.items(kb.id, negative)
+        target = self._vectors(kb, liked, "positive").mean(axis=0)
         if negative:
-            target = target - 0.5 * self._vectors(kb, negative, "negative").mean(axis=0)
-        exclude = [item.id for item in self.registry.items(kb.id, [*positive, *negative])]
+            target = target - 0.5 * self._vectors(kb, disliked, "negative").mean(axis=0)
+        exclude = [item.id for item in (*liked, *disliked)]
         return self.search(kb, target.astype(np.float32), k, where, exclude)
 
     def similarity(self, kb: KnowledgeBase, ids: Sequence[str]) -> tuple[list[Item], NDArray[np.float32]]:
         """Items and their pairwise cosine similarities."""
         items = self.registry.items(kb.id, ids)
-        vectors = self._vectors(kb, [item.id for item in items], "items")
+        vectors = self._vectors(kb, items, "items")
         return items, (vectors @ vectors.T).astype(np.float32)
 
-    def _vectors(self, kb: KnowledgeBase, ids: Sequence[str], what: str) -> NDArray[np.float32]:
-        items = self.registry.items(kb.id, ids)
+    def _vectors(self, kb: KnowledgeBase, items: Sequence[Item], what: str) -> NDArray[np.float32]:
         records = self.index(kb).get([item.id for item in items])
         if not records:
             raise ValidationError(
@@ -201,8 +200,12 @@ class KnowledgeBases:
             )
         return np.stack([record.vector for record in records]).astype(np.float32)
 
+    def _space(self, kb: KnowledgeBase) -> str:
+        """The vector space `kb` is embedded in now: the serving weights and the dimension."""
+        return f"{self._embeddings.space(kb.model_id)}@{kb.dimension}"
+
     def _check_space(self, kb: KnowledgeBase) -> None:
-        space = f"{self._embeddings.space(kb.model_id)}@{kb.dimension}"
+        space = self._space(kb)
         if kb.space is not None and kb.space != space:
             raise ValidationError(
                 f"Knowledge base {kb.id} was embedded with {kb.space}, but {kb.model_id} is now served by {space}. "

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from outcrop.errors import ValidationError
 
@@ -127,8 +128,6 @@ def chunk_text(text: str, words_per_chunk: int = 200, overlap: int = 30) -> list
 def read_uri(uri: str, s3_client: Callable[[], Any] | None = None) -> bytes:
     """The bytes of a document a knowledge base holds (for image results)."""
     if uri.startswith("file://"):
-        from urllib.parse import unquote, urlparse
-
         return Path(unquote(urlparse(uri).path)).read_bytes()
     if uri.startswith("s3://") and s3_client is not None:
         bucket, _, key = uri.removeprefix("s3://").partition("/")

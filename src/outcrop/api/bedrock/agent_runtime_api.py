@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import io
 import json
 from collections.abc import Mapping
 from typing import Any
 
+from PIL import Image
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -17,8 +19,7 @@ from outcrop.api.bedrock.routing import RawPathRoute
 from outcrop.api.bedrock.schema import check, enum, integer, obj, string
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.errors import ValidationError
-from outcrop.index.filters import Filter, parse_filter
-from outcrop.index.ingest import thumbnail_png
+from outcrop.index.filters import parse_filter
 from outcrop.index.knowledge_bases import KnowledgeBases, Match
 from outcrop.index.sources import ItemKind, read_uri
 from outcrop.tasks import EmbedTask
@@ -153,8 +154,13 @@ def location(uri: str) -> Json:
     return {"type": "CUSTOM", "customDocumentLocation": {"id": uri}}
 
 
-def parse_where(raw: Mapping[str, Any] | None) -> Filter | None:
-    return parse_filter(raw) if raw else None
+def thumbnail_png(raw: bytes, max_side: int = 1024) -> bytes:
+    """Image bytes for a Retrieve result: PNG, at most `max_side` on the longer side."""
+    image = Image.open(io.BytesIO(raw))
+    image.thumbnail((max_side, max_side))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 ROUTES = [RawPathRoute("POST", "/knowledgebases/{knowledgeBaseId}/retrieve", retrieve)]

@@ -13,7 +13,7 @@ from outcrop.api.bedrock.request import state_of
 from outcrop.errors import ValidationError
 from outcrop.index.filters import parse_filter
 from outcrop.index.knowledge_bases import KnowledgeBases, Match
-from outcrop.index.registry import Ingestion, KnowledgeBase
+from outcrop.index.registry import Ingestion, Item, KnowledgeBase
 from outcrop.tasks import EmbedTask
 from outcrop.tasks.imaging import ImageLimits, decode_image
 
@@ -66,10 +66,13 @@ def ingestion_json(run: Ingestion) -> dict[str, Any]:
             "report": run.report, "error": run.error, "startedAt": run.started_at, "endedAt": run.ended_at}  # fmt: skip
 
 
-def match_json(match: Match) -> dict[str, Any]:
-    item = match.item
+def item_json(item: Item, score: float | None = None) -> dict[str, Any]:
     return {"id": item.id, "uri": item.uri, "chunk": item.chunk, "kind": str(item.kind), "text": item.text,
-            "score": match.score, "metadata": item.metadata, "location": location(item.uri)}  # fmt: skip
+            "score": score, "metadata": item.metadata, "location": location(item.uri)}  # fmt: skip
+
+
+def match_json(match: Match) -> dict[str, Any]:
+    return item_json(match.item, match.score)
 
 
 @router.post("", status_code=201)
@@ -111,7 +114,7 @@ async def items(request: Request, kb_id: str, offset: int = 0, limit: int = 100)
     kbs = _kbs(request)
     kb = kbs.get(kb_id)
     found = kbs.registry.list_items(kb.id, offset, min(limit, 1000))
-    return {"items": [match_json(Match(item, 1.0)) | {"score": None} for item in found]}
+    return {"items": [item_json(item) for item in found]}
 
 
 @router.post("/{kb_id}/search")
