@@ -56,5 +56,8 @@ class Settings(BaseSettings):
         return self.home / "catalog.toml"
 
     @property
-    def verifies_signatures(self) -> bool:
-        return self.access_key_id is not None and self.secret_access_key is not None
+    def signing_credentials(self) -> dict[str, str]:
+        """Access key id -> secret for SigV4 verification; empty (accept any signature) unless both are set."""
+        if self.access_key_id is None or self.secret_access_key is None:
+            return {}
+        return {self.access_key_id: self.secret_access_key.get_secret_value()}

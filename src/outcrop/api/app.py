@@ -45,9 +45,6 @@ def build_state(settings: Settings, catalog: Catalog | None = None) -> ServerSta
     cache = None
     if settings.embedding_cache_entries > 0:
         cache = EmbeddingCache(settings.cache_dir / "embeddings.sqlite", settings.embedding_cache_entries)
-    credentials: dict[str, str] = {}
-    if settings.access_key_id and settings.secret_access_key:
-        credentials[settings.access_key_id] = settings.secret_access_key.get_secret_value()
     embedder = Embedder(executor, cache)
     knowledge_bases = KnowledgeBases(
         Registry(settings.home / "kb" / "registry.sqlite"),
@@ -72,7 +69,7 @@ def build_state(settings: Settings, catalog: Catalog | None = None) -> ServerSta
         guard=guard,
         review=review,
         release=Release(guard, signer, review),
-        credentials=credentials,
+        credentials=settings.signing_credentials,
     )
 
 

@@ -46,10 +46,6 @@ class ModelWorker:
     def loaded(self) -> bool:
         return self._backend is not None
 
-    @property
-    def pending(self) -> int:
-        return self._queue.qsize()
-
     def submit(self, task: Task, progress: ProgressFn = no_progress) -> Future[object]:
         future: Future[object] = Future()
         try:
