@@ -15,6 +15,7 @@ from outcrop.api.bedrock.bodies.nova_embed import parse_nova_embed
 from outcrop.api.bedrock.bodies.titan_embed import parse_titan_embed
 from outcrop.catalog import Family, ModelEntry
 from outcrop.errors import ModelError, ValidationError
+from outcrop.safety.filters import outputs_message
 from outcrop.tasks import EmbedTask, Task
 from outcrop.tasks.converse import ConverseResult
 from outcrop.tasks.embed import EmbedResult
@@ -23,8 +24,6 @@ from outcrop.tasks.imaging import encode_png_base64
 
 Json = dict[str, Any]
 _IMAGE_FAMILIES = {Family.TITAN_IMAGE_V1: TITAN_V1, Family.TITAN_IMAGE_V2: TITAN_V2, Family.NOVA_CANVAS: NOVA_CANVAS}
-ALL_BLOCKED = "All of the generated images have been blocked by our content filters."
-SOME_BLOCKED = "Some of the generated images have been blocked by our content filters."
 
 
 def parse_invoke_body(entry: ModelEntry, body: Mapping[str, Any]) -> Task:
@@ -58,9 +57,7 @@ def encode_invoke(entry: ModelEntry, task: Task, result: object) -> Json:
 
 
 def encode_images(result: ImagesResult) -> Json:
-    error = None
-    if result.blocked:
-        error = ALL_BLOCKED if not result.images else SOME_BLOCKED
+    error = outputs_message(len(result.images), result.blocked)
     if result.pngs:  # the signed files themselves: re-encoding would drop their provenance chunks
         images = [base64.b64encode(png).decode("ascii") for png in result.pngs]
     else:
