@@ -17,7 +17,9 @@ def test_models_list_json(tmp_path, monkeypatch):
     rows = {(r["model_id"], r["task"]): r for r in listing["bindings"]}
     assert rows[("amazon.nova-lite-v1:0", "CONVERSE")]["installed"] is True
     assert rows[("amazon.nova-canvas-v1:0", "REMOVE_BACKGROUND")]["installed"] is False
-    assert "amazon.nova-reel-v1:0" in listing["unbound"]
+    assert rows[("amazon.nova-reel-v1:1", "TEXT_TO_VIDEO")]["weights"] == "tiny-video"  # built in: installed
+    assert rows[("amazon.nova-reel-v1:1", "TEXT_TO_VIDEO")]["installed"] is True
+    assert "amazon.nova-reel-v1:0" not in listing["unbound"]
 
 
 def test_models_pull_unknown_exits_nonzero(tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ BACKENDS: dict[str, str] = {
     "clip": "outcrop.backends.clip:load",
     "conse": "outcrop.backends.conse:load",
     "diffusion": "outcrop.backends.diffusion:load",
+    "video": "outcrop.backends.video:load",
 }
 
 
