@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from support.live_server import LiveServer, start_server
+from support.s3_local import LocalS3, local_s3
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -66,3 +67,20 @@ def double_server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) ->
         patch.setitem(registry.BACKENDS, "double-embedder", "support.double_embedder:load")
         with start_server(home=home, models_dir=models_dir, profile="tiny") as server:
             yield server
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[LocalS3]:
+    """A real S3-compatible server (SeaweedFS) on 127.0.0.1 for the whole session."""
+    with local_s3() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def reel_server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, s3_server: LocalS3) -> Iterator[LiveServer]:
+    """A tiny-profile server whose async jobs write to the real S3 server."""
+    home = tmp_path_factory.mktemp("reel-home")
+    credentials = {"s3_access_key_id": s3_server.key, "s3_secret_access_key": s3_server.secret}
+    with start_server(home=home, models_dir=models_dir, profile="tiny", s3_endpoint_url=s3_server.endpoint,
+                      **credentials) as server:  # fmt: skip
+        yield server

@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     )
     c2pa_enabled: bool = Field(default=False, description="Also embed C2PA Content Credentials (needs c2pa-python)")
     c2pa_chain: Path | None = Field(default=None, description="PEM certificate chain for C2PA (default: local dev CA)")
+    s3_region: str | None = Field(default=None, description="Region for the S3 endpoint (default: region)")
+    s3_access_key_id: str | None = Field(default=None, description="S3 credentials (default: the AWS chain)")
+    s3_secret_access_key: SecretStr | None = None
+    jobs_dsn: str | None = Field(default=None, description="PostgreSQL URL for async job state (default SQLite)")
+    job_workers: int = Field(default=1, description="In-process job worker threads (0 when Celery workers run jobs)")
+    broker_url: str | None = Field(default=None, description="redis:// URL: dispatch jobs to Celery workers")
+    job_lease_s: float = Field(default=30.0, description="A job whose worker is silent this long runs again")
+    job_max_attempts: int = 3
+    video_watermark_every: int = Field(default=12, description="Watermark every Nth video frame (1: all)")
     preload: tuple[str, ...] = Field(default=(), description="Model ids to load at startup, not on first request")
 
     @property
@@ -49,6 +58,11 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.home / "cache"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Default output location of async jobs started through the native API."""
+        return self.home / "artifacts"
 
     @property
     def catalog_file(self) -> Path:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from outcrop.api.async_jobs import AsyncJobs
 from outcrop.catalog import Catalog
 from outcrop.index.knowledge_bases import KnowledgeBases
 from outcrop.runtime.embedder import Embedder
@@ -13,6 +15,9 @@ from outcrop.safety.filters import ContentFilter
 from outcrop.safety.release import Release
 from outcrop.safety.review import ReviewStore
 from outcrop.settings import Settings
+
+if TYPE_CHECKING:
+    from outcrop.api.job_wiring import JobsWiring
 
 
 @dataclass
@@ -25,5 +30,7 @@ class ServerState:
     guard: ContentFilter
     review: ReviewStore
     release: Release
+    jobs: AsyncJobs
+    job_workers: JobsWiring
     credentials: Mapping[str, str] = field(default_factory=dict)
     bearer_tokens: frozenset[str] = frozenset()

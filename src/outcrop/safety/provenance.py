@@ -118,14 +118,8 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
 
 def sign_png(image: Image, manifest: Mapping[str, Any], keys_dir: Path, key_path: Path | None = None) -> bytes:
     """PNG bytes of `image` carrying the XMP digital source type and the signed manifest (plus its pixel hash)."""
-    key = signing_key(keys_dir, key_path)
-    body = {**manifest, "contentHash": pixel_hash(image)}
-    envelope = {
-        "manifest": body,
-        "algorithm": "Ed25519",
-        "publicKey": _raw_b64(key.public_key()),
-        "signature": base64.b64encode(key.sign(_message(body))).decode(),
-    }
+    envelope = signed_envelope({**manifest, "contentHash": pixel_hash(image)}, keys_dir, key_path)
+    body = envelope["manifest"]
     info = PngImagePlugin.PngInfo()
     source = str(body.get("digitalSourceType", TRAINED_ALGORITHMIC_MEDIA))
     info.add_itxt(XMP_KEY, _XMP.format(source=source))
@@ -133,6 +127,38 @@ def sign_png(image: Image, manifest: Mapping[str, Any], keys_dir: Path, key_path
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", pnginfo=info)
     return buffer.getvalue()
+
+
+def signed_envelope(body: Mapping[str, Any], keys_dir: Path, key_path: Path | None = None) -> dict[str, Any]:
+    """`{"manifest", "algorithm", "publicKey", "signature"}`: the form embedded in PNGs and written as a video's
+    manifest.json, where `contentHashes` name each file's SHA-256 instead of a pixel hash."""
+    key = signing_key(keys_dir, key_path)
+    return {
+        "manifest": dict(body),
+        "algorithm": "Ed25519",
+        "publicKey": _raw_b64(key.public_key()),
+        "signature": base64.b64encode(key.sign(_message(body))).decode(),
+    }
+
+
+def verify_files(envelope_json: str, files: Mapping[str, bytes], keys: Iterable[Ed25519PublicKey]) -> Verification:
+    """Whether a video's manifest.json was signed by a trusted key and every listed file still has its hash."""
+    envelope = _envelope(envelope_json)
+    if envelope is None:
+        return Verification(False, "not an Outcrop manifest")
+    manifest, signature = envelope
+    trusted = list(keys)
+    if not any(_verifies(key, signature, manifest) for key in trusted):
+        return Verification(False, "signature does not verify with any trusted key", manifest)
+    hashes: Mapping[str, str] = manifest.get("contentHashes", {})
+    for name, data in files.items():
+        if hashes.get(name) != file_hash(data):
+            return Verification(False, f"{name} changed since signing (or is not in the manifest)", manifest)
+    return Verification(True, "signature valid; files match the manifest", manifest)
+
+
+def file_hash(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def verify_png(data: bytes, public_keys: Iterable[Ed25519PublicKey]) -> Verification:

@@ -1,0 +1,120 @@
+"""Assemble the async-job machinery from Settings: store, storage, handler, runner, dispatch.
+
+Embedded default: SQLite job state, in-process worker threads. With OUTCROP_JOBS_DSN, PostgreSQL; with
+OUTCROP_BROKER_URL, jobs go to Celery workers (`outcrop worker`) and a reaper re-sends jobs whose worker died.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from outcrop.api.async_jobs import ASYNC_FAMILIES, AsyncJobs
+from outcrop.api.video_jobs import VideoJobHandler
+from outcrop.catalog import Catalog
+from outcrop.jobs import JobStore
+from outcrop.jobs.dispatch import Dispatcher, NoDispatcher, PoolDispatcher
+from outcrop.jobs.pool import WorkerPool
+from outcrop.jobs.reaper import Reaper
+from outcrop.jobs.runner import JobRunner, RunnerConfig
+from outcrop.runtime.executor import Executor
+from outcrop.safety.filters import ContentFilter
+from outcrop.safety.release import VideoRelease
+from outcrop.settings import Settings
+from outcrop.storage import ArtifactStore, S3Config, open_store
+
+
+def all_queues() -> list[str]:
+    return [family.value.replace(":", "-") for family in ASYNC_FAMILIES]
+
+
+def job_store(settings: Settings) -> JobStore:
+    if settings.jobs_dsn:
+        from outcrop.jobs.postgres import PostgresJobStore
+
+        return PostgresJobStore(settings.jobs_dsn)
+    from outcrop.jobs.sqlite import SqliteJobStore
+
+    return SqliteJobStore(settings.home / "jobs" / "jobs.sqlite")
+
+
+def s3_config(settings: Settings) -> S3Config:
+    secret = settings.s3_secret_access_key
+    return S3Config(
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region or settings.region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=None if secret is None else secret.get_secret_value(),
+    )
+
+
+def store_opener(settings: Settings) -> Callable[[str], ArtifactStore]:
+    config = s3_config(settings)
+
+    def opener(uri: str) -> ArtifactStore:
+        return open_store(uri, config)
+
+    return opener
+
+
+def worker_owner() -> str:
+    """Unique per process life: a restarted server must not mistake its predecessor's leases for its own."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def job_runner(settings: Settings, store: JobStore, handler: VideoJobHandler, queues: list[str]) -> JobRunner:
+    config = RunnerConfig(worker_owner(), queues, settings.job_lease_s, settings.job_max_attempts)
+    return JobRunner(store, handler, config)
+
+
+def video_handler(settings: Settings, catalog: Catalog, executor: Executor, release: VideoRelease) -> VideoJobHandler:
+    workdir = Path(settings.home) / "jobs" / "work"
+    return VideoJobHandler(catalog, executor, release, store_opener(settings), workdir)
+
+
+@dataclass
+class JobsWiring:
+    service: AsyncJobs
+    runner: JobRunner
+    pool: WorkerPool | None = None
+    reaper: Reaper | None = None
+
+    def start(self) -> None:
+        if self.pool is not None:
+            self.pool.start()
+        if self.reaper is not None:
+            self.reaper.start()
+
+    def stop(self) -> None:
+        if self.pool is not None:
+            self.pool.stop(timeout=30)
+        if self.reaper is not None:
+            self.reaper.stop()
+        self.service.store.close()
+
+
+def build_jobs(
+    settings: Settings, catalog: Catalog, executor: Executor, guard: ContentFilter, release: VideoRelease
+) -> JobsWiring:
+    store = job_store(settings)
+    runner = job_runner(settings, store, video_handler(settings, catalog, executor, release), all_queues())
+    pool, reaper, dispatcher = None, None, _dispatcher(settings)
+    if dispatcher is None:
+        pool = WorkerPool(runner, threads=settings.job_workers) if settings.job_workers > 0 else None
+        dispatcher = PoolDispatcher(pool) if pool is not None else NoDispatcher()
+    else:
+        reaper = Reaper(store, dispatcher, settings.job_lease_s)
+    service = AsyncJobs(store, dispatcher, catalog, guard, store_opener(settings), settings.region, settings.account_id)
+    return JobsWiring(service, runner, pool, reaper)
+
+
+def _dispatcher(settings: Settings) -> Dispatcher | None:
+    if not settings.broker_url:
+        return None
+    from outcrop.jobs.celery_queue import CeleryDispatcher
+
+    return CeleryDispatcher(settings.broker_url)

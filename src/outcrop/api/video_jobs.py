@@ -1,0 +1,110 @@
+"""The work of one Nova Reel job: generate shots, encode MP4s, sign, stage, commit.
+
+Files are encoded into a private temporary folder, uploaded under a staging prefix outside the job's folder, and
+copied into `<location>/<jobId>/` only when all of them exist, `manifest.json` last. A worker killed at any point
+leaves either nothing or a complete folder under the job id; the run that takes over writes the same files again
+(generation is seeded), so the job completes exactly once with one set of outputs.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from outcrop.api.bedrock.bodies.nova_reel import parse_reel_input
+from outcrop.catalog import Catalog, Family, ModelEntry
+from outcrop.errors import ModelError
+from outcrop.jobs.model import Job
+from outcrop.jobs.runner import JobContext
+from outcrop.runtime.executor import Executor
+from outcrop.safety.release import VideoRelease
+from outcrop.storage import ArtifactStore
+from outcrop.storage.staging import STAGING_ROOT, commit_staged, staging_prefix_for
+from outcrop.tasks.text_to_video import SHOT_SECONDS, TextToVideoTask, VideoResult
+from outcrop.tasks.video_codec import encode_mp4, retimed_frames
+
+OUTPUT = "output.mp4"
+MANIFEST = "manifest.json"
+GENERATE_SHARE = 0.8  # of the progress bar; encoding and upload take the rest
+StoreOpener = Callable[[str], ArtifactStore]
+
+
+def reel_version(entry: ModelEntry) -> str:
+    return "v1:1" if entry.family is Family.NOVA_REEL_V1_1 else "v1:0"
+
+
+def shot_name(index: int) -> str:
+    """`shot_0001.mp4` sorts after `output.mp4`, so "the first .mp4 key" in the job folder is the whole video."""
+    return f"shot_{index + 1:04d}.mp4"
+
+
+@dataclass(frozen=True)
+class VideoJobHandler:
+    catalog: Catalog
+    executor: Executor
+    release: VideoRelease
+    open_store: StoreOpener
+    workdir: Path
+
+    def __call__(self, job: Job, context: JobContext) -> None:
+        entry = self.catalog.resolve(job.spec.model_id)
+        task = parse_reel_input(job.spec.model_input, reel_version(entry))
+        result = self._generate(entry, task, context)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.workdir, prefix=f"job-{job.id}-") as folder:
+            files = self._encode(task, result, Path(folder), context)
+            context.check()
+            video = files[OUTPUT].read_bytes()
+            asset_id = self.release.record(entry.model_id, task, video)
+            manifest = self._manifest(job, entry, task, files, asset_id)
+            files[MANIFEST] = Path(folder) / MANIFEST
+            files[MANIFEST].write_bytes(manifest)
+            self._commit(job, files, context)
+
+    def _generate(self, entry: ModelEntry, task: TextToVideoTask, context: JobContext) -> VideoResult:
+        worker = self.executor.worker_for(entry, task)
+        result = worker.submit(task, lambda f: context.progress(f * GENERATE_SHARE)).result()
+        if not isinstance(result, VideoResult):
+            raise ModelError(f"{entry.model_id} returned {type(result).__name__} instead of video frames.")
+        return result
+
+    def _encode(self, task: TextToVideoTask, result: VideoResult, folder: Path, context: JobContext) -> dict[str, Path]:
+        files = {OUTPUT: folder / OUTPUT}
+        encode_mp4(self.release.mark(self._frames(task, result, range(len(result.shots)))), task.fps, files[OUTPUT])
+        if len(result.shots) > 1:
+            for index in range(len(result.shots)):
+                context.progress(GENERATE_SHARE + 0.15 * (index + 1) / len(result.shots))
+                files[shot_name(index)] = folder / shot_name(index)
+                encode_mp4(self.release.mark(self._frames(task, result, [index])), task.fps, files[shot_name(index)])
+        context.progress(0.95)
+        return files
+
+    def _frames(self, task: TextToVideoTask, result: VideoResult, shots: Sequence[int]) -> Iterator[np.ndarray]:
+        size = (task.width, task.height)
+        for index in shots:
+            yield from retimed_frames(result.shots[index], result.fps, task.fps, SHOT_SECONDS, size)
+
+    def _manifest(
+        self, job: Job, entry: ModelEntry, task: TextToVideoTask, files: dict[str, Path], asset_id: str | None
+    ) -> bytes:
+        contents = {name: path.read_bytes() for name, path in files.items()}
+        extra = {"invocationArn": job.arn, "shots": max(1, len(files) - 1), "reviewAssetId": asset_id}
+        return self.release.manifest(entry.model_id, task, contents, extra)
+
+    def _commit(self, job: Job, files: dict[str, Path], context: JobContext) -> None:
+        store = self.open_store(job.spec.output_uri)
+        staging = staging_prefix_for(job.id, job.attempts)
+        names = sorted(files, key=lambda name: (name == MANIFEST, name))
+        for name in names:
+            store.put(staging + name, files[name], _content_type(name))
+        context.check()
+        commit_staged(store, staging, f"{job.id}/", names)
+        store.delete_prefix(f"{STAGING_ROOT}/{job.id}/")  # what attempts killed before their commit left behind
+
+
+def _content_type(name: str) -> str:
+    return "application/json" if name.endswith(".json") else "video/mp4"
