@@ -6,12 +6,16 @@ import click
 
 from outcrop import __version__
 from outcrop.cli.context import home_option, profile_option
+from outcrop.cli.embed import embed
+from outcrop.cli.image import image
 from outcrop.cli.kb import kb
 from outcrop.cli.models import models
 from outcrop.cli.provenance import provenance_group
 from outcrop.cli.review import review
 from outcrop.cli.serve import serve
+from outcrop.cli.video import video
 from outcrop.cli.watermark import watermark
+from outcrop.cli.worker import worker
 
 
 @click.group()
@@ -28,9 +32,13 @@ def cli(home: str | None, profile: str | None, url: str | None) -> None:
 cli.add_command(serve)
 cli.add_command(models)
 cli.add_command(kb)
+cli.add_command(image)
+cli.add_command(embed)
 cli.add_command(watermark)
 cli.add_command(review)
 cli.add_command(provenance_group)
+cli.add_command(video)
+cli.add_command(worker)
 
 
 def main() -> None:
