@@ -13,10 +13,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from outcrop import __version__
-from outcrop.api.bedrock import agent_runtime_api, control_api, runtime_api
+from outcrop.api.bedrock import agent_runtime_api, async_api, control_api, runtime_api
 from outcrop.api.errors import on_outcrop_error, on_request_validation_error, on_unexpected_error
+from outcrop.api.job_wiring import build_jobs
+from outcrop.api.native import embeddings as embeddings_api
+from outcrop.api.native import images as images_api
+from outcrop.api.native import jobs as jobs_api
 from outcrop.api.native import knowledge_bases as knowledge_bases_api
+from outcrop.api.native import models as models_api
 from outcrop.api.native import review as review_api
+from outcrop.api.native import ui as ui_api
 from outcrop.api.state import ServerState
 from outcrop.catalog import Catalog, load_catalog
 from outcrop.errors import OutcropError
@@ -27,7 +33,7 @@ from outcrop.runtime.embedder import Embedder, ModelEmbeddings
 from outcrop.runtime.embedding_cache import EmbeddingCache
 from outcrop.runtime.executor import Executor
 from outcrop.safety.filters import ContentFilter, FilterRules
-from outcrop.safety.release import Provenance, Release
+from outcrop.safety.release import Provenance, Release, VideoRelease
 from outcrop.safety.review import ReviewStore
 from outcrop.settings import Settings
 
@@ -60,6 +66,8 @@ def build_state(settings: Settings, catalog: Catalog | None = None) -> ServerSta
         s3_client=lambda: s3_client(settings),
     )
     signer = Provenance(settings.keys_dir, settings.provenance_key, settings.c2pa_enabled, settings.c2pa_chain)
+    video_release = VideoRelease(signer, review, settings.video_watermark_every)
+    jobs = build_jobs(settings, catalog, executor, guard, video_release)
     return ServerState(
         settings=settings,
         catalog=catalog,
@@ -70,6 +78,8 @@ def build_state(settings: Settings, catalog: Catalog | None = None) -> ServerSta
         review=review,
         release=Release(guard, signer, review),
         credentials=settings.signing_credentials,
+        jobs=jobs.service,
+        job_workers=jobs,
     )
 
 
@@ -88,7 +98,9 @@ def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for model_id in settings.preload:
             server.executor.preload(server.catalog.resolve(model_id))
+        server.job_workers.start()
         yield
+        server.job_workers.stop()
         server.knowledge_bases.close()
         server.review.close()
         server.executor.shutdown()
@@ -100,9 +112,14 @@ def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
     app.add_exception_handler(OutcropError, on_outcrop_error)
     app.add_exception_handler(Exception, on_unexpected_error)
     app.add_exception_handler(RequestValidationError, on_request_validation_error)
-    app.router.routes.extend([*runtime_api.ROUTES, *control_api.ROUTES, *agent_runtime_api.ROUTES])
+    app.router.routes.extend([*runtime_api.ROUTES, *async_api.ROUTES, *control_api.ROUTES, *agent_runtime_api.ROUTES])
     app.include_router(knowledge_bases_api.router)
     app.include_router(review_api.router)
+    app.include_router(images_api.router)
+    app.include_router(embeddings_api.router)
+    app.include_router(models_api.router)
+    app.include_router(jobs_api.router)
+    app.include_router(ui_api.router)
 
     @app.get("/health", tags=["meta"])
     async def health(request: Request) -> JSONResponse:

@@ -1,0 +1,35 @@
+// The single-page shell: one <section> per page, chosen by the URL hash; each page module is set up on first visit
+// and told when it is shown again (to refresh its lists).
+
+import * as search from "./search.js";
+import * as generate from "./generate.js";
+import * as edit from "./edit.js";
+import * as video from "./video.js";
+import * as review from "./review.js";
+import * as models from "./models.js";
+
+const PAGES = { search, generate, edit, video, review, models };
+const started = new Set();
+
+function show() {
+  const name = location.hash.slice(1) in PAGES ? location.hash.slice(1) : "search";
+  for (const key of Object.keys(PAGES)) {
+    document.getElementById(`page-${key}`).hidden = key !== name;
+  }
+  for (const link of document.querySelectorAll("nav a[data-page]")) {
+    if (link.dataset.page === name) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  const page = PAGES[name];
+  const section = document.getElementById(`page-${name}`);
+  if (!started.has(name)) {
+    started.add(name);
+    page.init(section);
+  }
+  page.shown?.(section);
+  document.title = `Outcrop · ${section.querySelector("h2").textContent}`;
+}
+
+window.addEventListener("hashchange", show);
+show();
+document.body.dataset.ready = "true";
