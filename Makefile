@@ -6,12 +6,12 @@ export OUTCROP_TEST_MODELS := $(MODELS)
 .PHONY: fmt lint test test-weights test-fast bench
 
 fmt:
-	ruff format src tests bench
-	ruff check --fix src tests bench
+	ruff format src tests bench examples
+	ruff check --fix src tests bench examples
 
 lint:
-	ruff check src tests bench
-	ruff format --check src tests bench
+	ruff check src tests bench examples
+	ruff format --check src tests bench examples
 	mypy
 	lint-imports
 

@@ -13,9 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from outcrop import __version__
-from outcrop.api.bedrock import agent_runtime_api, async_api, control_api, runtime_api
+from outcrop.api.bedrock import agent_runtime_api, async_api, control_api, runtime_api, sts_api
 from outcrop.api.errors import on_outcrop_error, on_request_validation_error, on_unexpected_error
 from outcrop.api.job_wiring import build_jobs
+from outcrop.api.native import chat as chat_api
 from outcrop.api.native import embeddings as embeddings_api
 from outcrop.api.native import images as images_api
 from outcrop.api.native import jobs as jobs_api
@@ -119,6 +120,8 @@ def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
     app.include_router(embeddings_api.router)
     app.include_router(models_api.router)
     app.include_router(jobs_api.router)
+    app.include_router(chat_api.router)
+    app.add_api_route("/", sts_api.sts, methods=["POST"], include_in_schema=False)
     app.include_router(ui_api.router)
 
     @app.get("/health", tags=["meta"])

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from outcrop.api.arns import invocation_arn, model_arn
 from outcrop.api.bedrock.bodies.nova_reel import parse_reel_input
 from outcrop.api.video_jobs import reel_version
 from outcrop.catalog import Catalog, Family, ModelEntry
@@ -84,10 +85,7 @@ class AsyncJobs:
         return job
 
     def arn(self, job_id: str) -> str:
-        return f"arn:aws:bedrock:{self.region}:{self.account_id}:async-invoke/{job_id}"
-
-    def model_arn(self, model_id: str) -> str:
-        return f"arn:aws:bedrock:{self.region}::foundation-model/{model_id}"
+        return invocation_arn(self.region, self.account_id, job_id)
 
     @staticmethod
     def job_id(invocation: str) -> str:
@@ -97,7 +95,7 @@ class AsyncJobs:
     def _spec(self, entry: ModelEntry, request: StartRequest) -> JobSpec:
         return JobSpec(
             model_id=entry.model_id,
-            model_arn=self.model_arn(entry.model_id),
+            model_arn=model_arn(self.region, entry.model_id),
             model_input=request.model_input,
             output_uri=request.output_uri,
             client_request_token=request.client_request_token,

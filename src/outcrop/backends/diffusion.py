@@ -105,9 +105,7 @@ def _load_pipeline(spec: LoadSpec) -> tuple[Any, dict[str, int]]:
     dtype = getattr(torch, name)
     factory: Any = StableDiffusionPipeline
     # Safety filtering is Outcrop's own layer (safety/), not the pipeline's checker.
-    pipeline = factory.from_pretrained(
-        source, safety_checker=None, requires_safety_checker=False, **_dtype_kwarg(dtype)
-    )
+    pipeline = factory.from_pretrained(source, safety_checker=None, requires_safety_checker=False, **dtype_kwarg(dtype))
     return pipeline, _REAL_DEFAULTS
 
 
@@ -133,8 +131,8 @@ class DiffusionBackend:
         self._pipes: dict[str, Any] | None = {
             "text": text_to_image,
             # from_pipe casts to float32 unless told the dtype, which would undo a float16 load.
-            "image": img2img.from_pipe(text_to_image, **_dtype_kwarg(text_to_image.dtype)),
-            "inpaint": inpaint.from_pipe(text_to_image, **_dtype_kwarg(text_to_image.dtype)),
+            "image": img2img.from_pipe(text_to_image, **dtype_kwarg(text_to_image.dtype)),
+            "inpaint": inpaint.from_pipe(text_to_image, **dtype_kwarg(text_to_image.dtype)),
         }
         for pipe in self._pipes.values():
             pipe.set_progress_bar_config(disable=True)
@@ -263,7 +261,7 @@ class DiffusionBackend:
         text = pipes["text"]
         source = self._options.get(controlnet.OPTION[mode])
         if source:
-            model = controlnet.load_real(str(source), **_dtype_kwarg(text.dtype))
+            model = controlnet.load_real(str(source), **dtype_kwarg(text.dtype))
         elif self._tiny:
             model = controlnet.build_tiny(text.unet, int(text.vae_scale_factor), mode)
         else:
@@ -273,7 +271,7 @@ class DiffusionBackend:
         factory: Any = StableDiffusionControlNetPipeline
         if model.device != text.device:
             model = model.to(text.device)
-        pipe = factory.from_pipe(text, controlnet=model, **_dtype_kwarg(text.dtype))
+        pipe = factory.from_pipe(text, controlnet=model, **dtype_kwarg(text.dtype))
         pipe.set_progress_bar_config(disable=True)
         pipes[key] = pipe
         return key
@@ -366,7 +364,7 @@ class DiffusionBackend:
         return _round_to(width * scale, self.multiple), _round_to(height * scale, self.multiple)
 
 
-def _dtype_kwarg(dtype: Any) -> dict[str, Any]:
+def dtype_kwarg(dtype: Any) -> dict[str, Any]:
     """diffusers renamed `torch_dtype` to `dtype` recently and warns on the old name; older releases know only it."""
     from diffusers.pipelines import pipeline_utils
 

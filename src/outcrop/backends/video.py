@@ -26,7 +26,7 @@ from PIL import ImageOps
 from PIL.Image import Image
 
 from outcrop.backends.base import LoadSpec, ProgressFn
-from outcrop.backends.diffusion import _dtype_kwarg
+from outcrop.backends.diffusion import dtype_kwarg
 from outcrop.tasks import Task, TaskKind
 from outcrop.tasks.text_to_video import (
     SHOT_SECONDS,
@@ -97,7 +97,7 @@ def _from_pretrained(source: str, spec: LoadSpec) -> Any:
     if name not in _DTYPES:
         raise ValueError(f"Unsupported dtype option {name!r} for a video model; use one of {', '.join(_DTYPES)}.")
     factory: Any = TextToVideoSDPipeline
-    return factory.from_pretrained(source, **_dtype_kwarg(getattr(torch, name)))
+    return factory.from_pretrained(source, **dtype_kwarg(getattr(torch, name)))
 
 
 class VideoBackend:

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-import math
 import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from outcrop.errors import ConflictError
-from outcrop.jobs import paging
+from outcrop.jobs import paging, rules
 from outcrop.jobs.model import Job, JobPage, JobQuery, JobSpec, JobStatus
 from outcrop.jobs.store import CANCELLED_MESSAGE
 
@@ -91,7 +89,7 @@ class PostgresJobStore:
                 return job, True
             existing = _one(cursor, "client_request_token = %s", spec.client_request_token)
         assert existing is not None  # the row that conflicted is committed, and jobs are never deleted
-        return _same_request(existing, spec), False
+        return rules.same_request(existing, spec), False
 
     def get(self, job_id: str) -> Job | None:
         with self._transaction() as cursor:
@@ -119,7 +117,7 @@ class PostgresJobStore:
         now = _utc(now)
         with self._transaction() as cursor:
             while (job := _candidate(cursor, list(queues), now, job_id)) is not None:
-                refusal = _refusal(job, max_attempts)
+                refusal = rules.refusal(job, max_attempts)
                 if refusal is None:
                     return _take(cursor, job, owner, now + timedelta(seconds=lease_s), now)
                 _finish(cursor, job, JobStatus.FAILED, refusal, now)
@@ -128,7 +126,7 @@ class PostgresJobStore:
     def heartbeat(self, job_id: str, owner: str, progress: float, lease_s: float, now: datetime) -> bool:
         lease = _utc(now) + timedelta(seconds=lease_s)
         assignments = "lease_expires = %s, progress = %s, last_modified_time = %s"
-        params = (lease, _clamped(progress), _utc(now))
+        params = (lease, rules.clamped(progress), _utc(now))
         return self._held_update(assignments, params, job_id, owner, also="NOT cancel_requested")
 
     def complete(self, job_id: str, owner: str, now: datetime) -> bool:
@@ -156,7 +154,7 @@ class PostgresJobStore:
             job = _one(cursor, "id = %s FOR UPDATE", job_id)
             if job is None or job.status is not JobStatus.IN_PROGRESS:
                 return job
-            if not _held(job, now):
+            if not rules.held(job, now):
                 return _finish(cursor, job, JobStatus.FAILED, CANCELLED_MESSAGE, now)
             cursor.execute(
                 "UPDATE outcrop_jobs SET cancel_requested = true, last_modified_time = %s WHERE id = %s",
@@ -226,33 +224,6 @@ def _finish(cursor: psycopg.Cursor[Row], job: Job, status: JobStatus, message: s
         owner=None,
         lease_expires=None,
     )
-
-
-def _refusal(job: Job, max_attempts: int) -> str | None:
-    """Why a claimable job is failed instead of run, or None to run it."""
-    if job.cancel_requested:
-        return CANCELLED_MESSAGE
-    if job.attempts >= max_attempts:
-        return f"Gave up after {job.attempts} attempts: every worker that ran this job stopped before it finished."
-    return None
-
-
-def _held(job: Job, now: datetime) -> bool:
-    """Some worker holds the job; one whose lease ran out is presumed dead."""
-    return job.owner is not None and job.lease_expires is not None and job.lease_expires > now
-
-
-def _same_request(existing: Job, spec: JobSpec) -> Job:
-    if existing.spec.request_hash != spec.request_hash:
-        raise ConflictError(
-            f"The clientRequestToken '{spec.client_request_token}' was already used for a different request "
-            f"(job {existing.id}). Use a new clientRequestToken for a different request."
-        )
-    return existing
-
-
-def _clamped(progress: float) -> float:
-    return 0.0 if math.isnan(progress) else min(max(progress, 0.0), 1.0)
 
 
 def _one(cursor: psycopg.Cursor[Row], condition: str, *params: object) -> Job | None:

@@ -121,7 +121,8 @@ class JobRunner:
             log.warning("job %s: finished here but the lease was lost; the current holder decides", job.id)
 
     def _heartbeat(self, context: JobContext, stop: threading.Event) -> None:
-        interval = self.config.lease_s / 3
+        # Renew well before the lease runs out, and at least every second so progress bars move smoothly.
+        interval = min(self.config.lease_s / 3, 1.0)
         while not stop.wait(interval):
             held = self.store.heartbeat(
                 context.job.id, self.config.owner, context.progress_value, self.config.lease_s, self.clock()

@@ -10,15 +10,13 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import json
-import math
 import sqlite3
 from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from outcrop.database import Database
-from outcrop.errors import ConflictError
-from outcrop.jobs import paging
+from outcrop.jobs import paging, rules
 from outcrop.jobs.model import Job, JobPage, JobQuery, JobSpec, JobStatus
 from outcrop.jobs.store import CANCELLED_MESSAGE
 
@@ -62,7 +60,7 @@ class SqliteJobStore:
         with self._database.transaction() as db:
             existing = _one(db, "client_request_token = ?", spec.client_request_token)
             if existing is not None:
-                return _same_request(existing, spec), False
+                return rules.same_request(existing, spec), False
             db.execute(f"INSERT INTO outcrop_jobs ({_COLUMNS}) VALUES ({_MARKS})", _row(job))
         return job, True
 
@@ -92,7 +90,7 @@ class SqliteJobStore:
         now = _utc(now)
         with self._database.transaction() as db:
             while (job := _candidate(db, list(queues), now, job_id)) is not None:
-                refusal = _refusal(job, max_attempts)
+                refusal = rules.refusal(job, max_attempts)
                 if refusal is None:
                     return _take(db, job, owner, now + timedelta(seconds=lease_s), now)
                 _finish(db, job, JobStatus.FAILED, refusal, now)
@@ -101,7 +99,7 @@ class SqliteJobStore:
     def heartbeat(self, job_id: str, owner: str, progress: float, lease_s: float, now: datetime) -> bool:
         lease = now + timedelta(seconds=lease_s)
         assignments = "lease_expires = ?, progress = ?, last_modified_time = ?"
-        params = (_micros(lease), _clamped(progress), _micros(now))
+        params = (_micros(lease), rules.clamped(progress), _micros(now))
         return self._held_update(assignments, params, job_id, owner, also="cancel_requested = 0")
 
     def complete(self, job_id: str, owner: str, now: datetime) -> bool:
@@ -129,7 +127,7 @@ class SqliteJobStore:
             job = _one(db, "id = ?", job_id)
             if job is None or job.status is not JobStatus.IN_PROGRESS:
                 return job
-            if _held(job, now):
+            if rules.held(job, now):
                 db.execute(
                     "UPDATE outcrop_jobs SET cancel_requested = 1, last_modified_time = ? WHERE id = ?",
                     (_micros(now), job_id),
@@ -190,33 +188,6 @@ def _finish(db: sqlite3.Connection, job: Job, status: JobStatus, message: str | 
         owner=None,
         lease_expires=None,
     )
-
-
-def _refusal(job: Job, max_attempts: int) -> str | None:
-    """Why a claimable job is failed instead of run, or None to run it."""
-    if job.cancel_requested:
-        return CANCELLED_MESSAGE
-    if job.attempts >= max_attempts:
-        return f"Gave up after {job.attempts} attempts: every worker that ran this job stopped before it finished."
-    return None
-
-
-def _held(job: Job, now: datetime) -> bool:
-    """Some worker holds the job; one whose lease ran out is presumed dead."""
-    return job.owner is not None and job.lease_expires is not None and job.lease_expires > now
-
-
-def _same_request(existing: Job, spec: JobSpec) -> Job:
-    if existing.spec.request_hash != spec.request_hash:
-        raise ConflictError(
-            f"The clientRequestToken '{spec.client_request_token}' was already used for a different request "
-            f"(job {existing.id}). Use a new clientRequestToken for a different request."
-        )
-    return existing
-
-
-def _clamped(progress: float) -> float:
-    return 0.0 if math.isnan(progress) else min(max(progress, 0.0), 1.0)
 
 
 def _one(db: sqlite3.Connection, condition: str, *params: object) -> Job | None:

@@ -17,6 +17,7 @@ from outcrop.sdk.calls import DEFAULT_EMBED_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_
 from outcrop.sdk.client import DEFAULT_TIMEOUT_S, downloadable
 from outcrop.sdk.errors import raise_for_error
 from outcrop.sdk.types import (
+    ChatReply,
     Embedding,
     GeneratedImages,
     Ingestion,
@@ -187,6 +188,13 @@ class AsyncReview(_Namespace):
         return await self._run(calls.review_decide(asset_id, "reject", {"reviewer": reviewer, "reason": reason}))
 
 
+class AsyncChat(_Namespace):
+    async def create(self, prompt: str | Sequence[Mapping[str, str]], *, model_id: str = calls.DEFAULT_TEXT_MODEL,
+                     system: Sequence[str] = (), **params: Any) -> ChatReply:  # fmt: skip
+        """One assistant turn. Example: ``(await client.chat.create("Name 3 mugs")).text``"""
+        return await self._run(calls.chat(prompt, model_id, system, params))
+
+
 class AsyncModels(_Namespace):
     async def list(self) -> builtins.list[ModelInfo]:
         """Catalog models and installed weights. Example: ``await client.models.list()``"""
@@ -210,6 +218,7 @@ class AsyncClient:
         self.video = AsyncVideo(self)
         self.review = AsyncReview(self)
         self.models = AsyncModels(self)
+        self.chat = AsyncChat(self)
 
     async def send(self, call: Call[T]) -> T:
         """Send one prepared call; failures raise OutcropAPIError."""

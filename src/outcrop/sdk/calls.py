@@ -15,6 +15,7 @@ import httpx
 from PIL.Image import Image
 
 from outcrop.sdk.types import (
+    ChatReply,
     Embedding,
     GeneratedImages,
     Ingestion,
@@ -31,6 +32,7 @@ ImageInput = Image | bytes | Path  # a PIL image, encoded PNG/JPEG bytes, or a f
 DEFAULT_IMAGE_MODEL = "amazon.nova-canvas-v1:0"
 DEFAULT_EMBED_MODEL = "amazon.titan-embed-image-v1"
 DEFAULT_VIDEO_MODEL = "amazon.nova-reel-v1:1"
+DEFAULT_TEXT_MODEL = "amazon.nova-lite-v1:0"
 # Generation settings are one nested object on the wire; the SDK accepts them flat (width=..., seed=...).
 _CONFIG_FIELDS = frozenset(f.name for f in dataclasses.fields(GenerationConfig))
 
@@ -183,3 +185,11 @@ def review_decide(asset_id: str, action: str, body: Mapping[str, Any]) -> Call[R
 
 def models_list() -> Call[list[ModelInfo]]:
     return Call("GET", "/v1/models", lambda r: [ModelInfo.from_json(m) for m in r.json()["models"]])
+
+
+def chat(prompt: str | Sequence[Mapping[str, str]], model_id: str, system: Sequence[str],
+         params: Mapping[str, Any]) -> Call[ChatReply]:  # fmt: skip
+    """`prompt` is one user message, or the whole conversation as [{"role": ..., "text": ...}]."""
+    messages = [{"role": "user", "text": prompt}] if isinstance(prompt, str) else [dict(m) for m in prompt]
+    body = {"modelId": model_id, "messages": messages, "system": list(system), **params}
+    return Call("POST", "/v1/chat", lambda r: ChatReply.from_json(r.json()), json=body)

@@ -15,6 +15,7 @@ from outcrop.sdk import calls
 from outcrop.sdk.calls import DEFAULT_EMBED_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_VIDEO_MODEL, Call, ImageInput
 from outcrop.sdk.errors import OutcropAPIError, raise_for_error
 from outcrop.sdk.types import (
+    ChatReply,
     Embedding,
     GeneratedImages,
     Ingestion,
@@ -290,6 +291,18 @@ class Review(_Namespace):
         return self._run(calls.review_decide(asset_id, "reject", {"reviewer": reviewer, "reason": reason}))
 
 
+class Chat(_Namespace):
+    def create(self, prompt: str | Sequence[Mapping[str, str]], *, model_id: str = calls.DEFAULT_TEXT_MODEL,
+               system: Sequence[str] = (), **params: Any) -> ChatReply:  # fmt: skip
+        """One assistant turn; `params` are maxTokens, temperature, topP, seed.
+
+        Example:
+            >>> client.chat.create("Describe 3 mugs as a '- item' list.", system=["You write catalogue copy."],
+            ...                    temperature=0.0).text
+        """
+        return self._run(calls.chat(prompt, model_id, system, params))
+
+
 class Models(_Namespace):
     def list(self) -> builtins.list[ModelInfo]:
         """Every catalog model with, per task, which weights serve it and whether they are installed.
@@ -318,6 +331,7 @@ class Client:
         self.video = Video(self)
         self.review = Review(self)
         self.models = Models(self)
+        self.chat = Chat(self)
 
     def send(self, call: Call[T]) -> T:
         """Send one prepared call; failures raise OutcropAPIError."""

@@ -179,3 +179,21 @@ class JobView:
                    submit_time=body["submitTime"], last_modified_time=body["lastModifiedTime"],
                    output_uri=body["outputUri"], end_time=body.get("endTime"),
                    failure_message=body.get("failureMessage"), files=list(body.get("files") or []))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ChatReply:
+    """The assistant's answer to a chat request, with token counts."""
+
+    text: str
+    model_id: str
+    stop_reason: str
+    input_tokens: int
+    output_tokens: int
+
+    @classmethod
+    def from_json(cls, body: Json) -> ChatReply:
+        usage = body.get("usage", {})
+        return cls(text=str(body["text"]), model_id=str(body.get("modelId", "")),
+                   stop_reason=str(body.get("stopReason", "")), input_tokens=int(usage.get("inputTokens", 0)),
+                   output_tokens=int(usage.get("outputTokens", 0)))  # fmt: skip

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from outcrop.api.arns import model_arn
 from outcrop.api.bedrock.request import authenticated_body, state_of
 from outcrop.api.bedrock.routing import RawPathRoute
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
@@ -15,10 +16,6 @@ from outcrop.errors import ValidationError
 
 Json = dict[str, Any]
 _FILTERS = ("byProvider", "byCustomizationType", "byOutputModality", "byInferenceType")
-
-
-def model_arn(region: str, model_id: str) -> str:
-    return f"arn:aws:bedrock:{region}::foundation-model/{model_id}"
 
 
 def summary(entry: ModelEntry, region: str) -> Json:
