@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from support.live_server import LiveServer, start_server
+from support.live_server import start_server
 
 CONFIG = {"durationSeconds": 6, "fps": 24, "dimension": "1280x720", "seed": 1}
 MODEL_INPUT = {
@@ -39,22 +39,24 @@ MODEL_INPUT = {
 }
 
 
-def native_start(server: LiveServer, output: str) -> str:
-    import httpx
-
+def native_start(http: Any, output: str) -> str:
+    """One start through a shared keep-alive client (a fresh httpx call per request would time TLS setup)."""
     body = {"modelId": "amazon.nova-reel-v1:0", "modelInput": MODEL_INPUT, "outputUri": output}
-    job: dict[str, Any] = httpx.post(f"{server.url}/v1/video/jobs", json=body, timeout=60).json()
+    job: dict[str, Any] = http.post("/v1/video/jobs", json=body).json()
     return str(job["id"])
 
 
 def accept_rate(models: Path, jobs: int, clients: int) -> float:
+    import httpx
+
     with tempfile.TemporaryDirectory() as home, start_server(Path(home), models, "tiny", job_workers=0) as server:
         output = (Path(home) / "out").as_uri()
-        native_start(server, output)  # warm-up: imports, first connection
-        started = time.perf_counter()
-        with ThreadPoolExecutor(clients) as pool:
-            list(pool.map(lambda _: native_start(server, output), range(jobs)))
-        return jobs / (time.perf_counter() - started)
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            native_start(http, output)  # warm-up: imports, first connection
+            started = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                list(pool.map(lambda _: native_start(http, output), range(jobs)))
+            return jobs / (time.perf_counter() - started)
 
 
 def store_rate(jobs: int) -> float:
@@ -77,12 +79,13 @@ def job_seconds(models: Path, runs: int) -> list[float]:
     times = []
     with tempfile.TemporaryDirectory() as home, start_server(Path(home), models, "tiny") as server:
         output = (Path(home) / "out").as_uri()
-        for _ in range(runs + 1):  # the first run loads the model
-            started = time.perf_counter()
-            job_id = native_start(server, output)
-            while httpx.get(f"{server.url}/v1/jobs/{job_id}", timeout=30).json()["status"] == "InProgress":
-                time.sleep(0.05)
-            times.append(time.perf_counter() - started)
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            for _ in range(runs + 1):  # the first run loads the model
+                started = time.perf_counter()
+                job_id = native_start(http, output)
+                while http.get(f"/v1/jobs/{job_id}").json()["status"] == "InProgress":
+                    time.sleep(0.05)
+                times.append(time.perf_counter() - started)
     return times[1:]
 
 

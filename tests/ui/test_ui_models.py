@@ -21,6 +21,7 @@ def test_models_page_lists_nova_canvas(page: Any, api: httpx.Client, artifacts: 
     expect(row.get_by_role("button", name="Pull amazon.nova-canvas-v1:0")).to_be_enabled()
     expect(page.get_by_test_id("model-row")).to_have_count(len(catalog))
     expect(page.get_by_test_id("models-profile")).to_contain_text("Profile tiny")
+    expect(page.locator("#profile")).to_have_text("tiny profile: seeded test models, outputs are noise")
     page.screenshot(path=artifacts / "models.png", full_page=True)
 
 

@@ -7,6 +7,7 @@ import * as edit from "./edit.js";
 import * as video from "./video.js";
 import * as review from "./review.js";
 import * as models from "./models.js";
+import { call } from "./api.js";
 
 const PAGES = { search, generate, edit, video, review, models };
 const started = new Set();
@@ -30,6 +31,16 @@ function show() {
   document.title = `Outcrop · ${section.querySelector("h2").textContent}`;
 }
 
+// On the tiny profile every model is a seeded toy: say so, so nobody mistakes its noise for a result.
+async function showProfile() {
+  const health = await call("GET", "/health");
+  if (health.profile !== "tiny") return;
+  const badge = document.getElementById("profile");
+  badge.textContent = "tiny profile: seeded test models, outputs are noise";
+  badge.hidden = false;
+}
+
 window.addEventListener("hashchange", show);
+showProfile();
 show();
 document.body.dataset.ready = "true";
