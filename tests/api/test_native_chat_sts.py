@@ -27,3 +27,17 @@ def test_sts_get_caller_identity(tiny_server: LiveServer) -> None:
     identity = tiny_server.client("sts").get_caller_identity()
     assert identity["Account"] == "123456789012"
     assert identity["Arn"] == "arn:aws:iam::123456789012:user/local"
+
+
+def test_cli_chat_prints_the_answer(tiny_server: LiveServer) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from outcrop.cli.main import cli
+
+    result = CliRunner().invoke(cli, ["--url", tiny_server.url, "chat", "Describe a mug.", "--max-tokens", "5",
+                                      "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    reply = json.loads(result.output.strip().splitlines()[-1])
+    assert reply["text"] and reply["usage"]["outputTokens"] <= 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from outcrop import __version__
+from outcrop.cli.chat import chat
 from outcrop.cli.context import home_option, profile_option
 from outcrop.cli.embed import embed
 from outcrop.cli.image import image
@@ -38,6 +39,7 @@ cli.add_command(watermark)
 cli.add_command(review)
 cli.add_command(provenance_group)
 cli.add_command(video)
+cli.add_command(chat)
 cli.add_command(worker)
 
 
