@@ -1,5 +1,5 @@
 """The scale-out path: the API dispatches jobs through a real Redis-protocol server (Valkey) to a real Celery
-worker process (`outcrop worker`), which shares job state with the API and writes the files.
+worker process (`outcrop worker`), which shares job state with the API in a real PostgreSQL and writes the files.
 
 A worker killed mid-job is replaced; the API's reaper sends the job again once its lease runs out, and it
 completes on its second attempt.
@@ -30,16 +30,19 @@ def broker() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, broker: str) -> Iterator[LiveServer]:
+def api(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, broker: str,
+        jobs_postgres_dsn: str) -> Iterator[LiveServer]:  # fmt: skip
     home = tmp_path_factory.mktemp("celery-home")
     with start_server(home=home, models_dir=models_dir, profile="tiny", broker_url=broker,
-                      job_lease_s=LEASE_S) as server:  # fmt: skip
+                      jobs_dsn=jobs_postgres_dsn, job_lease_s=LEASE_S) as server:  # fmt: skip
         yield server
 
 
 def worker_env(api: LiveServer, broker: str) -> dict[str, str]:
+    assert api.settings.jobs_dsn is not None
     return {"OUTCROP_HOME": str(api.settings.home), "OUTCROP_MODELS_PATH": str(api.settings.models_dir),
-            "OUTCROP_BROKER_URL": broker, "OUTCROP_JOB_LEASE_S": str(LEASE_S)}  # fmt: skip
+            "OUTCROP_BROKER_URL": broker, "OUTCROP_JOBS_DSN": api.settings.jobs_dsn,
+            "OUTCROP_JOB_LEASE_S": str(LEASE_S)}  # fmt: skip
 
 
 @pytest.fixture
