@@ -313,3 +313,23 @@ def _encode(image: Image.Image) -> str:
 
 def _decode(data: str) -> Image.Image:
     return Image.open(io.BytesIO(base64.b64decode(data)))
+
+
+def test_sixteen_bit_input_is_scaled_not_clipped_to_white(tiny):
+    """A 16-bit greyscale PNG (mode I;16) keeps its tones: pixels outside the mask come back as value / 257."""
+    wide = (np.linspace(0, 65535, 300, dtype=np.float64)[None, :].repeat(200, axis=0)).astype(np.uint16)
+    image = Image.fromarray(wide)
+    mask = box_mask(image.size, (100, 50, 200, 150), inside=0)
+    out = tiny.run(InpaintTask(image=image, mask=mask, config=config()), no_progress).images[0]
+    keep = pixels(mask)[..., 0] == 255
+    expected = np.round(wide / 257.0).astype(np.uint8)
+    assert np.array_equal(pixels(out)[..., 0][keep], expected[keep])
+    assert 100 < pixels(out)[..., 0][keep].mean() < 155  # a plain convert("RGB") clips nearly all to 255
+
+
+def test_canny_edges_of_a_sixteen_bit_image_are_found():
+    wide = np.zeros((64, 64), dtype=np.uint16)
+    wide[:, 32:] = 40000  # a step at a level that clips to 255 everywhere when converted naively
+    wide[:, :32] = 20000
+    edges = controlnet.canny_edges(Image.fromarray(wide), (64, 64))
+    assert np.asarray(edges).max() == 255

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL.Image import Image
 
+from outcrop.tasks.imaging import to_rgb
 from outcrop.tasks.text_to_image import ControlMode
 
 # Canny's hysteresis thresholds on 8-bit grey levels: gradients above HIGH start an edge, those above LOW continue
@@ -40,14 +41,14 @@ def canny_edges(image: Image, size: tuple[int, int]) -> Image:
     """
     import cv2
 
-    grey = np.asarray(image.convert("L").resize(size, PILImage.Resampling.LANCZOS), dtype=np.uint8)
+    grey = np.asarray(to_rgb(image).convert("L").resize(size, PILImage.Resampling.LANCZOS), dtype=np.uint8)
     edges = cv2.Canny(grey, CANNY_LOW, CANNY_HIGH)
     return PILImage.fromarray(edges).convert("RGB")
 
 
 def segmentation_map(image: Image, size: tuple[int, int], colours: int = SEGMENTATION_COLOURS) -> Image:
     """The map at `size`, each pixel snapped to one of its `colours` dominant colours (median cut, no dither)."""
-    rgb = image.convert("RGB").resize(size, PILImage.Resampling.NEAREST)
+    rgb = to_rgb(image).resize(size, PILImage.Resampling.NEAREST)
     quantised = rgb.quantize(colors=colours, method=PILImage.Quantize.MEDIANCUT, dither=PILImage.Dither.NONE)
     return quantised.convert("RGB")
 

@@ -43,6 +43,7 @@ from outcrop.tasks import (
     TextToImageTask,
 )
 from outcrop.tasks.generation import GenerationConfig, ImagesResult, Quality
+from outcrop.tasks.imaging import to_rgb
 from outcrop.tasks.outpaint import OutpaintMode
 from outcrop.tasks.text_to_image import ControlMode, Style
 
@@ -288,7 +289,7 @@ class DiffusionBackend:
     ) -> list[Image]:
         """Repaint the white part of `repaint` at working size; the caller pastes the kept pixels back."""
         size = self.working_size(*image.size)
-        source = image.convert("RGB").resize(size, PILImage.Resampling.LANCZOS)
+        source = to_rgb(image).resize(size, PILImage.Resampling.LANCZOS)
         mask = repaint.resize(size, PILImage.Resampling.NEAREST)
         width, height = size
         images = self._call(
@@ -409,7 +410,7 @@ def exact_size(image: Image, size: tuple[int, int]) -> Image:
 
 def fit(image: Image, size: tuple[int, int]) -> Image:
     """Scale and centre-crop to `size`, so a reference of another aspect is not stretched."""
-    return ImageOps.fit(image.convert("RGB"), size, PILImage.Resampling.LANCZOS)
+    return ImageOps.fit(to_rgb(image), size, PILImage.Resampling.LANCZOS)
 
 
 def palette_image(colours: Sequence[tuple[int, int, int]], size: tuple[int, int], reference: Image | None) -> Image:
@@ -453,4 +454,4 @@ def keep_outside(original: Image, generated: Image, repaint: Image, feather: int
     alpha = repaint.convert("L")
     if feather > 0:
         alpha = alpha.filter(ImageFilter.GaussianBlur(feather))
-    return PILImage.composite(generated.convert("RGB"), original.convert("RGB"), alpha)
+    return PILImage.composite(generated.convert("RGB"), to_rgb(original), alpha)

@@ -28,6 +28,7 @@ from PIL.Image import Image
 from outcrop.backends.base import LoadSpec, ProgressFn
 from outcrop.backends.diffusion import dtype_kwarg
 from outcrop.tasks import Task, TaskKind
+from outcrop.tasks.imaging import to_rgb
 from outcrop.tasks.text_to_video import (
     SHOT_SECONDS,
     TextToVideoTask,
@@ -169,7 +170,7 @@ class VideoBackend:
 
     def first_frame(self, image: Image) -> Image:
         """The shot's image at the generation size, centre-cropped so another aspect is not stretched."""
-        return ImageOps.fit(image.convert("RGB"), self.size, PILImage.Resampling.LANCZOS)
+        return ImageOps.fit(to_rgb(image), self.size, PILImage.Resampling.LANCZOS)
 
     def _steps_run(self, shot: VideoShot) -> int:
         """The denoising steps the pipeline will run for `shot` (diffusers' img2img rule: int(steps * strength))."""
