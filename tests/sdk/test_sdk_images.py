@@ -169,3 +169,10 @@ def test_knowledge_bases_round_trip(client, tmp_path):
     assert hits[0].score is not None and hits[0].score >= hits[1].score
     similar = client.knowledge_bases.recommend(kb.id, [hits[0].id], k=1)
     assert len(similar) == 1 and similar[0].id != hits[0].id
+
+
+def test_generated_images_name_their_review_assets(client):
+    result = client.images.generate("a lamp", width=320, height=320, number_of_images=2, seed=77)
+    assert len(result.review_asset_ids) == 2
+    pending = {asset.id for asset in client.review.list("pending")}
+    assert set(result.review_asset_ids) <= pending

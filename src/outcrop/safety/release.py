@@ -53,9 +53,11 @@ class Release:
         marked = [watermark.embed(image) for image in kept]
         parameters = task_parameters(task)
         pngs = [self.signer.sign(image, provenance.new_manifest(model_id, parameters)) for image in marked]
-        for png in pngs:
-            self.review.record(png, "image/png", model_id, parameters, kind=str(task.kind))
-        return dataclasses.replace(result, images=marked, pngs=pngs, blocked=result.blocked + blocked)
+        held = [self.review.record(png, "image/png", model_id, parameters, kind=str(task.kind)) for png in pngs]
+        review_ids = [asset.id for asset in held if asset is not None]
+        return dataclasses.replace(
+            result, images=marked, pngs=pngs, blocked=result.blocked + blocked, review_ids=review_ids
+        )
 
 
 def task_parameters(task: Task) -> dict[str, Any]:

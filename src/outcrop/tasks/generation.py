@@ -33,3 +33,4 @@ class ImagesResult:
     masks: list[Image] = field(default_factory=list)
     blocked: int = 0
     pngs: list[bytes] = field(default_factory=list)  # final encoded files (watermarked, signed), when made
+    review_ids: list[str] = field(default_factory=list)  # the review queue's asset ids for `pngs`, when held

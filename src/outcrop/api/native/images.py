@@ -35,7 +35,7 @@ from outcrop.tasks import (
     TextToImageTask,
 )
 from outcrop.tasks.generation import GenerationConfig, ImagesResult
-from outcrop.tasks.imaging import binary_mask, decode_image, encode_png_base64
+from outcrop.tasks.imaging import binary_mask, decode_image, encode_png, encode_png_base64
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 DEFAULT_MODEL = "amazon.nova-canvas-v1:0"
@@ -79,6 +79,9 @@ class ImagesResponse(BaseModel):
     modelId: str  # noqa: N815  # the wire's casing
     blocked: int = Field(description="Images withheld by the output filter")
     maskImages: list[str] = Field(default_factory=list, description="Masks used, when returnMask was set")  # noqa: N815
+    reviewAssetIds: list[str] = Field(  # noqa: N815
+        default_factory=list, description="Review-queue asset id of each image (empty when review is off)"
+    )
 
 
 async def run_operation(request: Request, op: Operation, body: BaseModel) -> ImagesResponse:
@@ -158,7 +161,7 @@ def _response(model_id: str, task: Task, result: ImagesResult) -> ImagesResponse
     config = getattr(task, "config", None)
     seed = config.seed if isinstance(config, GenerationConfig) else None
     count = config.number_of_images if isinstance(config, GenerationConfig) else 0
-    pngs = result.pngs or [base64.b64decode(encode_png_base64(image)) for image in result.images]
+    pngs = result.pngs or [encode_png(image) for image in result.images]
     return ImagesResponse(
         images=[base64.b64encode(png).decode("ascii") for png in pngs],
         seed=seed,
@@ -166,6 +169,7 @@ def _response(model_id: str, task: Task, result: ImagesResult) -> ImagesResponse
         modelId=model_id,
         blocked=result.blocked,
         maskImages=[encode_png_base64(mask) for mask in result.masks],
+        reviewAssetIds=result.review_ids,
     )
 
 
