@@ -60,7 +60,8 @@ def test_response_shape(tiny_server):
                        json={"prompt": "a lamp", "config": {"width": 320, "height": 320, "seed": 4}})  # fmt: skip
     assert reply.status_code == 200
     body = reply.json()
-    assert set(body) == {"images", "seed", "seeds", "modelId", "blocked", "maskImages"}
+    assert set(body) == {"images", "seed", "seeds", "modelId", "blocked", "maskImages", "reviewAssetIds"}
+    assert len(body["reviewAssetIds"]) == len(body["images"])
     assert base64.b64decode(body["images"][0]).startswith(b"\x89PNG")
     assert (body["seed"], body["seeds"], body["blocked"]) == (4, [4], 0)
 
