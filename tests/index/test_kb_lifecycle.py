@@ -108,3 +108,46 @@ def test_pgvector_knowledge_base_end_to_end(home, models_dir, tmp_path, postgres
     with psycopg.connect(postgres_dsn) as conn:
         tables = conn.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'outcrop_kb_%'").fetchall()
     assert (f"outcrop_kb_{kb_id.lower()}",) not in tables
+
+
+def test_ingestion_interrupted_by_a_stop_resumes_on_restart(home, models_dir, tmp_path):
+    """A run a dead server left IN_PROGRESS (half its documents embedded) completes after the next start."""
+    import time
+
+    import httpx
+
+    from outcrop.index.registry import Ingestion, Registry
+
+    folder = photos(tmp_path / "photos")
+    with start_server(home=home, models_dir=models_dir, profile="tiny") as server:
+        kb_id = cli_json(server, "kb", "create", "resumed")["id"]
+        (folder / "0000ff.png").rename(tmp_path / "later.png")  # embed two of three before the "crash"
+        cli_json(server, "kb", "ingest", kb_id, str(folder))
+    (tmp_path / "later.png").rename(folder / "0000ff.png")
+    registry = Registry(home / "kb" / "registry.sqlite")
+    registry.save_ingestion(Ingestion("RUNDIEDMID01", kb_id, str(folder), "IN_PROGRESS", {"total": 3}, None, 1.0))
+    registry.close()
+    with start_server(home=home, models_dir=models_dir, profile="tiny") as server:
+        url = f"{server.url}/v1/knowledge-bases/{kb_id}/ingestions/RUNDIEDMID01"
+        deadline = time.monotonic() + 60
+        while (run := httpx.get(url, timeout=10).json())["status"] == "IN_PROGRESS" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert run["status"] == "COMPLETE", run
+        assert (run["report"]["unchanged"], run["report"]["added"]) == (2, 1)
+        assert top_uri(server, kb_id, "colour:0000ff").endswith("0000ff.png")
+
+
+def test_ingestion_that_cannot_resume_fails_with_the_reason(home, models_dir, tmp_path):
+    import httpx
+
+    from outcrop.index.registry import Ingestion, Registry
+
+    with start_server(home=home, models_dir=models_dir, profile="tiny") as server:
+        kb_id = cli_json(server, "kb", "create", "gone")["id"]
+    registry = Registry(home / "kb" / "registry.sqlite")
+    missing = str(tmp_path / "no-such-folder")
+    registry.save_ingestion(Ingestion("RUNDIEDMID02", kb_id, missing, "IN_PROGRESS", {}, None, 1.0))
+    registry.close()
+    with start_server(home=home, models_dir=models_dir, profile="tiny") as server:
+        run = httpx.get(f"{server.url}/v1/knowledge-bases/{kb_id}/ingestions/RUNDIEDMID02", timeout=10).json()
+    assert run["status"] == "FAILED" and run["error"].startswith("could not resume after a restart")

@@ -99,6 +99,8 @@ def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for model_id in settings.preload:
             server.executor.preload(server.catalog.resolve(model_id))
+        if resumed := server.knowledge_bases.resume_interrupted():
+            log.warning("resuming %d ingestion(s) a stop interrupted", len(resumed))
         server.job_workers.start()
         yield
         server.job_workers.stop()

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from outcrop.errors import ResourceNotFoundError, ValidationError
+from outcrop.errors import OutcropError, ResourceNotFoundError, ValidationError
 from outcrop.index.base import VectorIndex
 from outcrop.index.filters import Filter
 from outcrop.index.ingest import IngestContext, IngestReport, ingest
@@ -61,9 +61,6 @@ class KnowledgeBases:
         self._open: dict[str, VectorIndex] = {}
         self._lock = threading.Lock()
         self._runs: set[asyncio.Task[None]] = set()
-        interrupted = registry.fail_interrupted()
-        if interrupted:
-            log.warning("%d ingestion(s) were interrupted by the last stop; marked FAILED", interrupted)
 
     # lifecycle
 
@@ -120,11 +117,31 @@ class KnowledgeBases:
         kb = self.get(identifier)
         documents = scan(source, self.s3_client)
         run = Ingestion(new_id(12), kb.id, source, "IN_PROGRESS", {"total": len(documents)}, None, time.time())
+        self._launch(kb, run, documents)
+        return run
+
+    def resume_interrupted(self) -> list[Ingestion]:
+        """Start again, under the same ids, the runs a stopped server left IN_PROGRESS (call on startup, in the
+        event loop). Ingestion is incremental, so what was embedded before the stop is found unchanged."""
+        resumed = []
+        for run in self.registry.interrupted():
+            try:
+                kb, documents = self.get(run.kb_id), scan(run.source, self.s3_client)
+            except OutcropError as error:
+                run.status, run.ended_at = "FAILED", time.time()
+                run.error = f"could not resume after a restart: {error.message}"
+                self.registry.save_ingestion(run)
+                continue
+            run.report = {"total": len(documents)}
+            self._launch(kb, run, documents)
+            resumed.append(run)
+        return resumed
+
+    def _launch(self, kb: KnowledgeBase, run: Ingestion, documents: list[Any]) -> None:
         self.registry.save_ingestion(run)
         task = asyncio.get_running_loop().create_task(self._run_ingestion(kb, run, documents))
         self._runs.add(task)
         task.add_done_callback(self._runs.discard)
-        return run
 
     def ingestion(self, run_id: str) -> Ingestion:
         run = self.registry.ingestion(run_id)

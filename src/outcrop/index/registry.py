@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import secrets
 import string
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,15 +178,11 @@ class Registry:
             return None
         return Ingestion(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], row[7])
 
-    def fail_interrupted(self) -> int:
-        """Runs left IN_PROGRESS by a stopped server: mark them failed (ingestion is incremental; rerun it)."""
-        message = "interrupted by a server restart; run the ingestion again (it is incremental)"
-        with self.transaction() as db:
-            cursor = db.execute(
-                "UPDATE ingestions SET status = 'FAILED', error = ?, ended_at = ? WHERE status = 'IN_PROGRESS'",
-                (message, time.time()),
-            )
-        return cursor.rowcount
+    def interrupted(self) -> list[Ingestion]:
+        """Runs a stopped server left IN_PROGRESS."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM ingestions WHERE status = 'IN_PROGRESS'").fetchall()
+        return [Ingestion(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7]) for r in rows]
 
 
 def _kb_row(kb: KnowledgeBase) -> tuple[Any, ...]:
