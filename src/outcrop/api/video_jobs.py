@@ -29,7 +29,8 @@ from outcrop.tasks.video_codec import encode_mp4, retimed_frames
 
 OUTPUT = "output.mp4"
 MANIFEST = "manifest.json"
-GENERATE_SHARE = 0.8  # of the progress bar; encoding and upload take the rest
+GENERATE_SHARE = 0.8  # of the progress bar; encoding takes it to ENCODED, upload and commit the rest
+ENCODED = 0.95
 StoreOpener = Callable[[str], ArtifactStore]
 
 
@@ -73,14 +74,14 @@ class VideoJobHandler:
         return result
 
     def _encode(self, task: TextToVideoTask, result: VideoResult, folder: Path, context: JobContext) -> dict[str, Path]:
-        files = {OUTPUT: folder / OUTPUT}
-        encode_mp4(self.release.mark(self._frames(task, result, range(len(result.shots)))), task.fps, files[OUTPUT])
-        if len(result.shots) > 1:
-            for index in range(len(result.shots)):
-                context.progress(GENERATE_SHARE + 0.15 * (index + 1) / len(result.shots))
-                files[shot_name(index)] = folder / shot_name(index)
-                encode_mp4(self.release.mark(self._frames(task, result, [index])), task.fps, files[shot_name(index)])
-        context.progress(0.95)
+        """output.mp4 (all shots), then one file per shot when there are several; progress per frame written."""
+        shots = list(range(len(result.shots)))
+        outputs = [(OUTPUT, shots)] + ([(shot_name(i), [i]) for i in shots] if len(shots) > 1 else [])
+        meter = _FrameMeter(context, total=sum(len(part) for _, part in outputs) * task.fps * SHOT_SECONDS)
+        files = {}
+        for name, part in outputs:
+            files[name] = folder / name
+            encode_mp4(meter.count(self.release.mark(self._frames(task, result, part))), task.fps, files[name])
         return files
 
     def _frames(self, task: TextToVideoTask, result: VideoResult, shots: Sequence[int]) -> Iterator[np.ndarray]:
@@ -104,6 +105,23 @@ class VideoJobHandler:
         context.check()
         commit_staged(store, staging, f"{job.id}/", names)
         store.delete_prefix(f"{STAGING_ROOT}/{job.id}/")  # what attempts killed before their commit left behind
+
+
+class _FrameMeter:
+    """Moves the job's progress from GENERATE_SHARE to ENCODED as frames are written (each report is also a
+    cancellation point, so a cancelled job stops mid-encode too)."""
+
+    def __init__(self, context: JobContext, total: int) -> None:
+        self.context = context
+        self.total = max(1, total)
+        self.done = 0
+
+    def count(self, frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        for frame in frames:
+            self.done += 1
+            if self.done % 12 == 0:
+                self.context.progress(GENERATE_SHARE + (ENCODED - GENERATE_SHARE) * self.done / self.total)
+            yield frame
 
 
 def _content_type(name: str) -> str:
