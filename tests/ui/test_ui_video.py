@@ -59,3 +59,33 @@ def test_refused_video_job_shows_the_server_message(page: Any) -> None:
         ui.get_by_role("button", name="Start video job").click()
     assert answer.value.status == 400
     expect(ui.get_by_test_id("video-error")).to_have_text(answer.value.json()["message"])
+
+
+def test_long_multi_shot_job_can_be_cancelled_from_the_page(page: Any) -> None:
+    ui = open_page(page, "video")
+    ui.get_by_label("Video prompt").fill("A kettle. A cup. Steam rises. Tea is poured.")
+    ui.get_by_label("Duration (seconds)").select_option("120")
+    with page.expect_response("**/v1/video/jobs") as answer:
+        ui.get_by_role("button", name="Start video job").click()
+    sent = answer.value.request.post_data_json["modelInput"]
+    assert (sent["taskType"], sent["videoGenerationConfig"]["durationSeconds"]) == ("MULTI_SHOT_AUTOMATED", 120)
+    job_id = answer.value.json()["id"]
+    row = ui.locator(f"li[data-job-id='{job_id}']")
+    with page.expect_response(f"**/v1/jobs/{job_id}/cancel") as cancelled:
+        row.get_by_role("button", name=f"Cancel Job {job_id}").click()
+    assert cancelled.value.status == 200
+    expect(row).to_have_attribute("data-status", "Failed", timeout=60_000)
+    expect(row).to_contain_text("Cancelled")
+
+
+def test_manual_shots_are_sent_one_per_line(page: Any) -> None:
+    ui = open_page(page, "video")
+    ui.get_by_label("Shots, one prompt a line (optional)").fill("a teapot\na teacup")
+    with page.expect_response("**/v1/video/jobs") as answer:
+        ui.get_by_role("button", name="Start video job").click()
+    assert answer.value.status == 202, answer.value.text()
+    sent = answer.value.request.post_data_json["modelInput"]
+    assert sent["taskType"] == "MULTI_SHOT_MANUAL"
+    assert [shot["text"] for shot in sent["multiShotManualParams"]["shots"]] == ["a teapot", "a teacup"]
+    job_id = answer.value.json()["id"]
+    ui.locator(f"li[data-job-id='{job_id}']").get_by_role("button", name=f"Cancel Job {job_id}").click()
