@@ -43,5 +43,5 @@ class ArtifactStore(Protocol):
         ...
 
     def delete_prefix(self, prefix: str) -> int:
-        """Delete every key under `prefix`; returns how many."""
+        """Delete every key under `prefix`; returns how many. An empty prefix is refused (ValidationError)."""
         ...

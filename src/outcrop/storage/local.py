@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from outcrop.atomic_write import write_atomically
 from outcrop.errors import ResourceNotFoundError, ValidationError
-from outcrop.storage.location import check_key, check_prefix
+from outcrop.storage.location import check_delete_prefix, check_key, check_prefix
 
 TEMP_DIR = ".outcrop-tmp"
 _CHUNK = 1024 * 1024
@@ -85,6 +85,7 @@ class LocalStore:
         return sorted(key for key in keys if key.startswith(prefix))
 
     def delete_prefix(self, prefix: str) -> int:
+        check_delete_prefix(prefix)
         keys = self.list(prefix)
         for key in keys:
             path = self._path(key)

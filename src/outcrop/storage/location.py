@@ -111,6 +111,13 @@ def check_prefix(prefix: str) -> None:
         _check_no_nul(prefix, f"The artifact prefix '{prefix}'")
 
 
+def check_delete_prefix(prefix: str) -> None:
+    """Deleting everything under a store's root is never what a caller means; one bug must not empty a bucket."""
+    if not prefix:
+        raise ValidationError("Refusing to delete with an empty prefix (everything under the root); name a prefix.")
+    check_prefix(prefix)
+
+
 def _check_segments(segments: list[str], what: str) -> None:
     for segment in segments:
         if segment in ("", ".", ".."):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from outcrop.errors import ResourceNotFoundError, ValidationError
-from outcrop.storage.location import check_key, check_prefix
+from outcrop.storage.location import check_delete_prefix, check_key, check_prefix
 
 MULTIPART_THRESHOLD = 8 * 1024 * 1024
 _DELETE_BATCH = 1000  # the most keys one DeleteObjects request accepts
@@ -112,7 +112,7 @@ class S3Store:
         return sorted(key[skip:] for key in self._full_keys(self._prefix + prefix))
 
     def delete_prefix(self, prefix: str) -> int:
-        check_prefix(prefix)
+        check_delete_prefix(prefix)
         keys = list(self._full_keys(self._prefix + prefix))
         for start in range(0, len(keys), _DELETE_BATCH):
             self._delete_batch(keys[start : start + _DELETE_BATCH])
