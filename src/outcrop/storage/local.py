@@ -112,21 +112,13 @@ class LocalStore:
 
     def _write(self, key: str, fill: Callable[[BinaryIO], object]) -> None:
         """Fill a temporary file, make it durable, then rename it over `key`; on any failure only the temp goes."""
-        path = self._path(key)
-        handle, name = tempfile.mkstemp(prefix="put-", dir=self._temp_dir())
-        temp = Path(name)
-        try:
-            with os.fdopen(handle, "wb") as out:
+
+        def write(temp: Path) -> None:
+            with temp.open("wb") as out:
                 fill(out)
-                out.flush()
-                # mkstemp creates 0600; artifacts are meant to be served and read by other users.
-                os.fchmod(out.fileno(), _FILE_MODE)
-                os.fsync(out.fileno())
-            path.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temp, path)
-        finally:
-            temp.unlink(missing_ok=True)
-        _fsync_dir(path.parent)  # the rename itself survives a power cut only once its folder is synced
+
+        # mkstemp creates 0600; artifacts are meant to be served and read by other users.
+        write_atomically(self._path(key), write, durable=True, mode=_FILE_MODE, temp_dir=self._temp_dir())
 
     def _prune_empty_parents(self, folder: Path) -> None:
         # Remove folders the deleted keys leave empty, so the folder tree matches what S3 would list.
@@ -136,11 +128,3 @@ class LocalStore:
             except OSError:  # not empty (or already gone): stop here
                 return
             folder = folder.parent
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
