@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from support.live_server import LiveServer, start_server
+from support.pg_local import PostgresUnavailableError, local_postgres
 from support.s3_local import LocalS3, local_s3
 
 REPO = Path(__file__).resolve().parent.parent
@@ -67,6 +68,17 @@ def double_server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) ->
         patch.setitem(registry.BACKENDS, "double-embedder", "support.double_embedder:load")
         with start_server(home=home, models_dir=models_dir, profile="tiny") as server:
             yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    """One PostgreSQL 16 + pgvector server on 127.0.0.1 for the session (pgvector indexes, job stores, Celery
+    tests); fails, never skips, when it cannot start."""
+    try:
+        with local_postgres() as dsn:
+            yield dsn
+    except PostgresUnavailableError as error:
+        pytest.fail(f"PostgreSQL tests need a local PostgreSQL: {error}")
 
 
 @pytest.fixture(scope="session")

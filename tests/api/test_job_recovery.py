@@ -7,7 +7,6 @@ set of files and no staging leftovers.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 
 from support.live_server import free_port
 from support.s3_local import LocalS3
-from support.server_process import kill_hard, spawn, stop, wait_healthy
+from support.server_process import kill_hard, poll_job, spawn, stop, wait_healthy
 
 BUCKET = "recovery-bucket"
 
@@ -51,16 +50,6 @@ def start(env: dict[str, str], port: int, log: Path, servers: list[Any]) -> str:
     return url
 
 
-def poll(url: str, job_id: str, until: Any, timeout_s: float = 240) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = httpx.get(f"{url}/v1/jobs/{job_id}", timeout=10).json()
-        if until(job):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} never reached the expected state")
-
-
 def test_sigkill_mid_job_then_restart_completes_once(server_env: dict[str, str], s3_server: LocalS3,
                                                      servers: list[Any], tmp_path: Path) -> None:  # fmt: skip
     port = free_port()
@@ -70,14 +59,14 @@ def test_sigkill_mid_job_then_restart_completes_once(server_env: dict[str, str],
                    "videoGenerationConfig": {"durationSeconds": 24, "fps": 24, "dimension": "1280x720", "seed": 5}}  # fmt: skip
     body = {"modelId": "amazon.nova-reel-v1:1", "modelInput": model_input, "outputUri": f"s3://{BUCKET}/out"}
     job = httpx.post(f"{url}/v1/video/jobs", json=body, timeout=30).json()
-    poll(url, job["id"], lambda j: j["progress"] > 0)
+    poll_job(url, job["id"], lambda j: j["progress"] > 0)
     kill_hard(servers.pop())
 
     s3 = s3_server.client()
     assert s3.list_objects_v2(Bucket=BUCKET, Prefix=f"out/{job['id']}").get("KeyCount") == 0
 
     url = start(server_env, port, tmp_path / "server2.log", servers)
-    done = poll(url, job["id"], lambda j: j["status"] != "InProgress")
+    done = poll_job(url, job["id"], lambda j: j["status"] != "InProgress")
     assert (done["status"], done["attempts"]) == ("Completed", 2), done
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]]
     shots = [f"out/{job['id']}/shot_{i:04d}.mp4" for i in range(1, 5)]

@@ -14,22 +14,11 @@ from pathlib import Path
 import pytest
 
 from outcrop.index.base import VectorIndex
-from support.pg_local import PostgresUnavailableError, local_postgres
 
 DIMENSION = 16
 IMPLEMENTATIONS = ["embedded", "embedded-graph", "pgvector"]
 
 OpenIndex = Callable[..., VectorIndex]
-
-
-@pytest.fixture(scope="session")
-def postgres_dsn() -> Iterator[str]:
-    """A PostgreSQL 16 + pgvector 0.6.2 server on 127.0.0.1; fails (never skips) when it cannot start."""
-    try:
-        with local_postgres() as dsn:
-            yield dsn
-    except PostgresUnavailableError as error:
-        pytest.fail(f"pgvector tests need a local PostgreSQL: {error}")
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)

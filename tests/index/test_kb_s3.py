@@ -6,7 +6,6 @@ import base64
 import io
 import json
 
-import pytest
 from click.testing import CliRunner
 from PIL import Image
 
@@ -14,13 +13,6 @@ from outcrop.backends import registry
 from outcrop.cli.main import cli
 from support.double_embedder import OVERLAY
 from support.live_server import start_server
-from support.s3_local import local_s3
-
-
-@pytest.fixture(scope="module")
-def s3():
-    with local_s3() as server:
-        yield server
 
 
 def png(hexa: str) -> bytes:
@@ -29,8 +21,8 @@ def png(hexa: str) -> bytes:
     return buffer.getvalue()
 
 
-def test_ingest_an_s3_prefix(s3, tmp_path, models_dir, monkeypatch):
-    bucket = s3.client()
+def test_ingest_an_s3_prefix(s3_server, tmp_path, models_dir, monkeypatch):
+    bucket = s3_server.client()
     bucket.create_bucket(Bucket="catalog")
     for hexa in ("ff0000", "00ff00"):
         bucket.put_object(Bucket="catalog", Key=f"shoes/{hexa}.png", Body=png(hexa))
@@ -40,9 +32,11 @@ def test_ingest_an_s3_prefix(s3, tmp_path, models_dir, monkeypatch):
 
     (tmp_path / "catalog.toml").write_text(OVERLAY)
     monkeypatch.setitem(registry.BACKENDS, "double-embedder", "support.double_embedder:load")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3.key)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3.secret)
-    with start_server(home=tmp_path, models_dir=models_dir, profile="tiny", s3_endpoint_url=s3.endpoint) as server:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret)
+    with start_server(
+        home=tmp_path, models_dir=models_dir, profile="tiny", s3_endpoint_url=s3_server.endpoint
+    ) as server:
         runner = CliRunner()
         kb_id = runner.invoke(cli, ["--url", server.url, "kb", "create", "s3kb"]).stdout.strip()
         result = runner.invoke(cli, ["--url", server.url, "kb", "ingest", kb_id, "s3://catalog/shoes/", "--json"])

@@ -14,21 +14,10 @@ from pathlib import Path
 import pytest
 
 from outcrop.jobs import JobStore
-from support.pg_local import PostgresUnavailableError, local_postgres
 
 IMPLEMENTATIONS = ["sqlite", "postgres"]
 
 OpenStore = Callable[[], JobStore]
-
-
-@pytest.fixture(scope="session")
-def jobs_postgres_dsn() -> Iterator[str]:
-    """A PostgreSQL 16 server on 127.0.0.1; fails (never skips) when it cannot start."""
-    try:
-        with local_postgres() as dsn:
-            yield dsn
-    except PostgresUnavailableError as error:
-        pytest.fail(f"PostgreSQL job store tests need a local PostgreSQL: {error}")
 
 
 @pytest.fixture(params=IMPLEMENTATIONS)
@@ -63,7 +52,7 @@ def _postgres(request: pytest.FixtureRequest) -> OpenStore:
 
     from outcrop.jobs.postgres import PostgresJobStore
 
-    server = request.getfixturevalue("jobs_postgres_dsn")  # started only when a PostgreSQL case runs
+    server = request.getfixturevalue("postgres_dsn")  # started only when a PostgreSQL case runs
     name = f"jobs_{uuid.uuid4().hex[:16]}"
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")  # a fresh database: nothing left from other tests

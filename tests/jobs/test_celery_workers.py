@@ -7,7 +7,6 @@ completes on its second attempt.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import pytest
 from outcrop.tasks.video_codec import probe_mp4
 from support.live_server import LiveServer, start_server
 from support.redis_local import local_redis
-from support.server_process import kill_hard, spawn, stop
+from support.server_process import kill_hard, poll_job, spawn, stop
 
 LEASE_S = 2.0
 
@@ -31,10 +30,10 @@ def broker() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, broker: str,
-        jobs_postgres_dsn: str) -> Iterator[LiveServer]:  # fmt: skip
+        postgres_dsn: str) -> Iterator[LiveServer]:  # fmt: skip
     home = tmp_path_factory.mktemp("celery-home")
     with start_server(home=home, models_dir=models_dir, profile="tiny", broker_url=broker,
-                      jobs_dsn=jobs_postgres_dsn, job_lease_s=LEASE_S) as server:  # fmt: skip
+                      jobs_dsn=postgres_dsn, job_lease_s=LEASE_S) as server:  # fmt: skip
         yield server
 
 
@@ -67,16 +66,6 @@ def submit(api: LiveServer, model_input: dict[str, Any]) -> dict[str, Any]:
     return job
 
 
-def poll(api: LiveServer, job_id: str, until: Any, timeout_s: float = 240) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        job: dict[str, Any] = httpx.get(f"{api.url}/v1/jobs/{job_id}", timeout=10).json()
-        if until(job):
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} never reached the expected state")
-
-
 def single_shot(seed: int) -> dict[str, Any]:
     return {"taskType": "TEXT_VIDEO", "textToVideoParams": {"text": "a lamp"},
             "videoGenerationConfig": {"durationSeconds": 6, "fps": 24, "dimension": "1280x720", "seed": seed}}  # fmt: skip
@@ -85,7 +74,7 @@ def single_shot(seed: int) -> dict[str, Any]:
 def test_celery_worker_runs_the_job(api: LiveServer, broker: str, workers: list[Any], tmp_path: Path) -> None:
     start_worker(api, broker, tmp_path / "worker.log", workers)
     job = submit(api, single_shot(1))
-    done = poll(api, job["id"], lambda j: j["status"] != "InProgress")
+    done = poll_job(api.url, job["id"], lambda j: j["status"] != "InProgress")
     assert done["status"] == "Completed", (done, (tmp_path / "worker.log").read_text()[-3000:])
     assert done["files"] == ["manifest.json", "output.mp4"]
     video = httpx.get(f"{api.url}/v1/jobs/{job['id']}/files/output.mp4", timeout=30).content
@@ -99,9 +88,9 @@ def test_killed_worker_is_replaced_and_job_completes_once(api: LiveServer, broke
     model_input = {"taskType": "MULTI_SHOT_AUTOMATED", "multiShotAutomatedParams": {"text": "A lamp. A desk."},
                    "videoGenerationConfig": {"durationSeconds": 18, "fps": 24, "dimension": "1280x720", "seed": 9}}  # fmt: skip
     job = submit(api, model_input)
-    poll(api, job["id"], lambda j: j["progress"] > 0)
+    poll_job(api.url, job["id"], lambda j: j["progress"] > 0)
     kill_hard(workers.pop())
     start_worker(api, broker, tmp_path / "w2.log", workers)
-    done = poll(api, job["id"], lambda j: j["status"] != "InProgress")
+    done = poll_job(api.url, job["id"], lambda j: j["status"] != "InProgress")
     assert (done["status"], done["attempts"]) == ("Completed", 2), done
     assert done["files"] == ["manifest.json", "output.mp4", "shot_0001.mp4", "shot_0002.mp4", "shot_0003.mp4"]

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from outcrop.storage import ArtifactStore, S3Config, open_store
-from support.s3_local import LocalS3, local_s3
+from support.s3_local import LocalS3
 
 # Objects beside the store's root that no store operation may see or touch.
 DECOYS = ("outside.mp4", "runs/2024-old/output.mp4")
-
-
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[LocalS3]:
-    with local_s3() as server:
-        yield server
 
 
 @pytest.fixture(scope="session")

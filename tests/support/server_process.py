@@ -7,7 +7,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -47,3 +49,14 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(20)
         except subprocess.TimeoutExpired:
             kill_hard(process)
+
+
+def poll_job(url: str, job_id: str, until: Callable[[dict[str, Any]], bool], timeout_s: float = 240) -> dict[str, Any]:
+    """GET /v1/jobs/{id} every 0.2 s until `until(job)` holds; fails the test after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job: dict[str, Any] = httpx.get(f"{url}/v1/jobs/{job_id}", timeout=10).json()
+        if until(job):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} never reached the expected state")
