@@ -59,9 +59,10 @@ class VideoJobHandler:
         with tempfile.TemporaryDirectory(dir=self.workdir, prefix=f"job-{job.id}-") as folder:
             files = self._encode(task, result, Path(folder), context)
             context.check()
-            video = files[OUTPUT].read_bytes()
-            asset_id = self.release.record(entry.model_id, task, video)
-            manifest = self._manifest(job, entry, task, files, asset_id)
+            contents = {name: path.read_bytes() for name, path in files.items()}  # read once: review and hashes
+            asset_id = self.release.record(entry.model_id, task, contents[OUTPUT])
+            extra = {"invocationArn": job.arn, "shots": len(result.shots), "reviewAssetId": asset_id}
+            manifest = self.release.manifest(entry.model_id, task, contents, extra)
             files[MANIFEST] = Path(folder) / MANIFEST
             files[MANIFEST].write_bytes(manifest)
             self._commit(job, files, context)
@@ -88,13 +89,6 @@ class VideoJobHandler:
         size = (task.width, task.height)
         for index in shots:
             yield from retimed_frames(result.shots[index], result.fps, task.fps, SHOT_SECONDS, size)
-
-    def _manifest(
-        self, job: Job, entry: ModelEntry, task: TextToVideoTask, files: dict[str, Path], asset_id: str | None
-    ) -> bytes:
-        contents = {name: path.read_bytes() for name, path in files.items()}
-        extra = {"invocationArn": job.arn, "shots": max(1, len(files) - 1), "reviewAssetId": asset_id}
-        return self.release.manifest(entry.model_id, task, contents, extra)
 
     def _commit(self, job: Job, files: dict[str, Path], context: JobContext) -> None:
         store = self.open_store(job.spec.output_uri)
