@@ -125,7 +125,9 @@ def test_ingestion_interrupted_by_a_stop_resumes_on_restart(home, models_dir, tm
         cli_json(server, "kb", "ingest", kb_id, str(folder))
     (tmp_path / "later.png").rename(folder / "0000ff.png")
     registry = Registry(home / "kb" / "registry.sqlite")
-    registry.save_ingestion(Ingestion("RUNDIEDMID01", kb_id, str(folder), "IN_PROGRESS", {"total": 3}, None, 1.0))
+    (source,) = registry.sources(kb_id)
+    run = Ingestion("RUNDIEDMID01", kb_id, str(folder), "IN_PROGRESS", {"total": 3}, None, 1.0, source_id=source.id)
+    registry.save_ingestion(run)
     registry.close()
     with start_server(home=home, models_dir=models_dir, profile="tiny") as server:
         url = f"{server.url}/v1/knowledge-bases/{kb_id}/ingestions/RUNDIEDMID01"

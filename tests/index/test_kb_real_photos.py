@@ -90,3 +90,34 @@ def test_titan_wire_vectors_compare_across_modalities(server):
     Image.fromarray(skimage.data.coffee()).save(buffer, format="PNG")
     coffee = embed(inputImage=base64.b64encode(buffer.getvalue()).decode())
     assert coffee @ embed(inputText="a cup of espresso") > coffee @ embed(inputText="a space rocket")
+
+
+FILLER = [
+    "The committee reviewed the quarterly budget and approved new spending on road repairs.",
+    "Farmers in the valley planted wheat early this year because the spring was unusually warm.",
+    "The orchestra rehearsed the symphony twice before the evening concert in the city hall.",
+    "Engineers tested the bridge cables for corrosion after the heavy winter storms.",
+    "Students at the school library borrowed more history books than novels last month.",
+]
+LAST = "At the very end, the lighthouse keeper repainted the old wooden door a bright turquoise colour."
+
+
+@pytest.mark.slow
+def test_a_sentence_from_the_end_of_a_long_text_is_retrieved(server, tmp_path):
+    """A 2,000-word document is chunked to fit the model's 256-token window; its last sentence is found."""
+    filler = " ".join(FILLER[i % len(FILLER)] for i in range(150))
+    (tmp_path / "long.txt").write_text(f"{filler} {LAST}")
+    assert len((tmp_path / "long.txt").read_text().split()) > 2_000
+    for n, sentence in enumerate(FILLER):
+        (tmp_path / f"short{n}.txt").write_text(sentence)
+    runner = CliRunner()
+    created = runner.invoke(cli, ["--url", server.url, "kb", "create", "texts", "--dimension", "384", "--json"])
+    kb = json.loads(created.stdout)["id"]
+    ingested = runner.invoke(cli, ["--url", server.url, "kb", "ingest", kb, str(tmp_path), "--json"])
+    report = json.loads(ingested.stdout)["report"]
+    assert (report["added"], report["failed"]) == (6, 0), report
+    agent = server.client("bedrock-agent-runtime")
+    reply = agent.retrieve(
+        knowledgeBaseId=kb, retrievalQuery={"text": "what colour did the lighthouse keeper paint the door"}
+    )
+    assert LAST in reply["retrievalResults"][0]["content"]["text"]

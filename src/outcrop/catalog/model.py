@@ -32,6 +32,10 @@ EMBEDDING_DIMENSIONS: dict[Family, tuple[int, ...]] = {
     Family.TITAN_EMBED_IMAGE: (256, 384, 1024),
     Family.NOVA_2_EMBED: (256, 384, 1024, 3072),
 }
+EMBEDDING_TEXT_TOKENS: dict[Family, int] = {  # the longest text each family embeds (Bedrock's documented limits)
+    Family.TITAN_EMBED_IMAGE: 256,
+    Family.NOVA_2_EMBED: 8192,
+}
 
 
 @dataclass(frozen=True)

@@ -81,8 +81,14 @@ def ingest(ctx: click.Context, kb_id: str, source: str, as_json: bool) -> None:
         click.echo(", ".join(f"{k} {report.get(k, 0)}" for k in ("added", "changed", "deleted", "unchanged", "failed")))
     if run["status"] != "COMPLETE":
         fail(f"ingestion {run['status']}: {run['error']}")
-    if run["error"]:
-        click.echo(f"some documents failed: {run['error']}", err=True)
+    _show_failures(run["report"].get("failures", []))
+
+
+def _show_failures(failures: list[str], shown: int = 20) -> None:
+    for reason in failures[:shown]:
+        click.echo(f"failed: {reason}", err=True)
+    if len(failures) > shown:
+        click.echo(f"... and {len(failures) - shown} more (--json lists them all)", err=True)
 
 
 def _follow(ctx: click.Context, kb_id: str, run: dict[str, Any], show: bool) -> dict[str, Any]:

@@ -3,8 +3,6 @@ this layer never imports the runtime (and tests can give it a test double)."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
 import threading
 import time
@@ -15,17 +13,17 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from outcrop.errors import OutcropError, ResourceNotFoundError, ValidationError
+from outcrop.errors import ConflictError, ResourceNotFoundError, ValidationError
 from outcrop.index.base import VectorIndex
+from outcrop.index.chunking import parse_chunking
 from outcrop.index.filters import Filter
-from outcrop.index.ingest import IngestContext, IngestReport, ingest
-from outcrop.index.registry import Ingestion, Item, KnowledgeBase, Registry, new_id
-from outcrop.index.sources import scan
+from outcrop.index.ingestion_runs import Feed, Ingestions
+from outcrop.index.registry import DataSource, Ingestion, Item, KnowledgeBase, Registry, new_id
 from outcrop.tasks import EmbedTask
 from outcrop.tasks.embed import EmbedResult
 
-log = logging.getLogger(__name__)
 _NAME = re.compile(r"^[0-9a-zA-Z_-]{1,100}$")
+_SOURCE_NAME = re.compile(r"^[0-9a-zA-Z][0-9a-zA-Z_-]{0,99}$")
 _ARN = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:\d{12}:knowledge-base/(?P<id>[0-9A-Za-z]{10})$")
 
 
@@ -35,6 +33,9 @@ class EmbeddingProvider(Protocol):
 
     def space(self, model_id: str) -> str:
         """Which weights serve the model now (vectors of different spaces never mix)."""
+
+    def max_text_tokens(self, model_id: str) -> int:
+        """The longest text, in tokens, the model embeds whole (ingestion fits its chunks to it)."""
 
     async def embed(self, model_id: str, task: EmbedTask) -> EmbedResult: ...
 
@@ -53,14 +54,16 @@ class Match:
 
 class KnowledgeBases:
     def __init__(self, registry: Registry, indexes: IndexStore, embeddings: EmbeddingProvider,
-                 s3_client: Callable[[], Any] | None = None) -> None:  # fmt: skip
+                 s3_client: Callable[[], Any] | None = None, ingest_in_flight: int = 8) -> None:  # fmt: skip
+        """`ingest_in_flight`: embedding calls ingestion keeps queued at once (keep it under the model's queue
+        size, so interactive requests always find room)."""
         self.registry = registry
         self._indexes = indexes
         self._embeddings = embeddings
         self.s3_client = s3_client
         self._open: dict[str, VectorIndex] = {}
         self._lock = threading.Lock()
-        self._runs: set[asyncio.Task[None]] = set()
+        self.ingestions = Ingestions(self, Feed(embeddings.embed, ingest_in_flight))
 
     # lifecycle
 
@@ -110,73 +113,67 @@ class KnowledgeBases:
                 index.close()
             self._open.clear()
 
+    # data sources
+
+    def create_source(self, kb_id: str, name: str, location: str, description: str = "",
+                      chunking: dict[str, Any] | None = None) -> DataSource:  # fmt: skip
+        """A new data source of the knowledge base (nothing is read until it is ingested)."""
+        kb = self.get(kb_id)
+        if not _SOURCE_NAME.match(name):
+            raise ValidationError(f"data source name '{name}' must be 1-100 letters, digits, '_' or '-'.")
+        if self.registry.source_named(kb.id, name) is not None:
+            raise ConflictError(f"Knowledge base {kb.id} already has a data source named '{name}'; choose another.")
+        parse_chunking(chunking)
+        _check_location(location)
+        now = time.time()
+        source = DataSource(new_id(), kb.id, name, location, description, dict(chunking or {}), now, now)
+        self.registry.add_source(source)
+        return source
+
+    def source(self, kb_id: str, source_id: str) -> DataSource:
+        source = self.registry.source(self.get(kb_id).id, source_id)
+        if source is None:
+            raise ResourceNotFoundError(f"Data source {source_id} does not exist in knowledge base {kb_id}.")
+        return source
+
+    def source_at(self, kb_id: str, location: str) -> DataSource:
+        """The data source reading `location`, created on first use (the native API's `{"source": ...}`)."""
+        kb = self.get(kb_id)
+        for source in self.registry.sources(kb.id):
+            if source.source == location:
+                return source
+        base = re.sub(r"[^0-9A-Za-z_-]+", "-", location.rstrip("/").rsplit("/", 1)[-1]).strip("-")[:80] or "source"
+        names = {source.name for source in self.registry.sources(kb.id)}
+        name = next(n for n in (base, *(f"{base}-{i}" for i in range(2, 10_000))) if n not in names)
+        return self.create_source(kb.id, name, location)
+
+    def delete_source(self, kb_id: str, source_id: str) -> None:
+        """Remove a data source and only the items it owns."""
+        source = self.source(kb_id, source_id)
+        if self.ingestions.running(source.kb_id):
+            raise ConflictError(f"An ingestion is running on knowledge base {source.kb_id}; delete after it ends.")
+        index = self.index(self.get(source.kb_id))
+        index.delete(self.registry.item_ids(source.kb_id, source.id))
+        self.registry.remove_source(source.kb_id, source.id)
+
     # ingestion
 
-    def start_ingestion(self, identifier: str, source: str) -> Ingestion:
-        """Scan now (bad sources fail at once), embed in the background; poll `ingestion(run_id)`."""
-        kb = self.get(identifier)
-        documents = scan(source, self.s3_client)
-        run = Ingestion(new_id(12), kb.id, source, "IN_PROGRESS", {"total": len(documents)}, None, time.time())
-        self._launch(kb, run, documents)
-        return run
+    async def start_ingestion(self, kb_id: str, location: str) -> Ingestion:
+        """Ingest `location` (a folder or s3:// prefix) as its own data source of the knowledge base."""
+        return await self.ingest_source(kb_id, self.source_at(kb_id, location).id)
+
+    async def ingest_source(self, kb_id: str, source_id: str) -> Ingestion:
+        source = self.source(kb_id, source_id)
+        return await self.ingestions.start(self.get(source.kb_id), source)
 
     def resume_interrupted(self) -> list[Ingestion]:
-        """Start again, under the same ids, the runs a stopped server left IN_PROGRESS (call on startup, in the
-        event loop). Ingestion is incremental, so what was embedded before the stop is found unchanged."""
-        resumed = []
-        for run in self.registry.interrupted():
-            try:
-                kb, documents = self.get(run.kb_id), scan(run.source, self.s3_client)
-            except OutcropError as error:
-                run.status, run.ended_at = "FAILED", time.time()
-                run.error = f"could not resume after a restart: {error.message}"
-                self.registry.save_ingestion(run)
-                continue
-            run.report = {"total": len(documents)}
-            self._launch(kb, run, documents)
-            resumed.append(run)
-        return resumed
-
-    def _launch(self, kb: KnowledgeBase, run: Ingestion, documents: list[Any]) -> None:
-        self.registry.save_ingestion(run)
-        task = asyncio.get_running_loop().create_task(self._run_ingestion(kb, run, documents))
-        self._runs.add(task)
-        task.add_done_callback(self._runs.discard)
+        return self.ingestions.resume_interrupted()
 
     def ingestion(self, run_id: str) -> Ingestion:
         run = self.registry.ingestion(run_id)
         if run is None:
             raise ResourceNotFoundError(f"Ingestion {run_id} does not exist.")
         return run
-
-    async def _run_ingestion(self, kb: KnowledgeBase, run: Ingestion, documents: list[Any]) -> None:
-        try:
-            report = await self._ingest(kb, run, documents)
-            run.status, run.report = "COMPLETE", report.counts()
-            run.error = "; ".join(report.failures[:20]) or None
-        except Exception as exc:  # the run records why it failed; the server goes on
-            log.exception("ingestion %s failed", run.id)
-            run.status, run.error = "FAILED", getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
-        run.ended_at = time.time()
-        self.registry.save_ingestion(run)
-
-    async def _ingest(self, kb: KnowledgeBase, run: Ingestion, documents: list[Any]) -> IngestReport:
-        space = self._space(kb)
-        rebuild = kb.space is not None and kb.space != space
-        index = self.index(kb)
-        if rebuild:
-            log.info("KB %s: model space changed (%s -> %s); re-embedding everything", kb.id, kb.space, space)
-            index.delete([item.id for item in self.registry.list_items(kb.id, 0, 10**9)])
-        self.registry.set_space(kb.id, space)
-
-        def progress(counts: dict[str, int]) -> None:
-            run.report = counts
-
-        async def embed(task: EmbedTask) -> EmbedResult:
-            return await self._embeddings.embed(kb.model_id, task)
-
-        ctx = IngestContext(self.get(kb.id), self.registry, index, embed, progress)
-        return await ingest(ctx, documents, rebuild)
 
     # search
 
@@ -217,14 +214,24 @@ class KnowledgeBases:
             )
         return np.stack([record.vector for record in records]).astype(np.float32)
 
-    def _space(self, kb: KnowledgeBase) -> str:
+    def max_text_tokens(self, kb: KnowledgeBase) -> int:
+        return self._embeddings.max_text_tokens(kb.model_id)
+
+    def space_of(self, kb: KnowledgeBase) -> str:
         """The vector space `kb` is embedded in now: the serving weights and the dimension."""
         return f"{self._embeddings.space(kb.model_id)}@{kb.dimension}"
 
     def _check_space(self, kb: KnowledgeBase) -> None:
-        space = self._space(kb)
+        space = self.space_of(kb)
         if kb.space is not None and kb.space != space:
             raise ValidationError(
                 f"Knowledge base {kb.id} was embedded with {kb.space}, but {kb.model_id} is now served by {space}. "
                 f"Run `outcrop kb ingest {kb.id} SOURCE` again: it re-embeds everything in the new space."
             )
+
+
+def _check_location(location: str) -> None:
+    if not location or (not location.startswith("s3://") and "://" in location):
+        raise ValidationError(
+            f"data source location '{location}' must be a folder path on the server or s3://bucket/prefix."
+        )

@@ -1,8 +1,8 @@
 """Documents to ingest: files under a local folder or an s3:// prefix, each with optional metadata.
 
 Metadata follows Bedrock knowledge bases' convention: `photo.jpg.metadata.json` beside `photo.jpg`, holding
-`{"metadataAttributes": {"category": "shoes", ...}}`. Images are embedded whole; text documents are split into
-chunks.
+`{"metadataAttributes": {"category": "shoes", ...}}`. A scan only lists: reading a file or its metadata happens
+during ingestion, so one unreadable file fails alone instead of failing the whole scan.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from urllib.parse import unquote, urlparse
 from outcrop.errors import ValidationError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif"})
-TEXT_SUFFIXES = frozenset({".txt", ".md", ".csv", ".json", ".html"})
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".csv", ".json", ".html", ".htm", ".pdf", ".docx"})
 METADATA_SUFFIX = ".metadata.json"
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024  # Bedrock's limit per source file
 
 
 class ItemKind(StrEnum):
@@ -27,18 +28,43 @@ class ItemKind(StrEnum):
     IMAGE = "IMAGE"
 
 
+def _no_metadata() -> dict[str, Any]:
+    return {}
+
+
 @dataclass(frozen=True)
 class SourceDocument:
     uri: str
     kind: ItemKind
     read: Callable[[], bytes]
-    metadata: dict[str, Any] = field(default_factory=dict)
+    read_metadata: Callable[[], dict[str, Any]] = field(default=_no_metadata)
+    has_metadata: bool = False
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file the scan found but cannot ingest, with the reason (counted as a failed document)."""
+
+    uri: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Scan:
+    documents: list[SourceDocument]
+    skipped: list[Skipped]
+
+    @property
+    def scanned(self) -> int:
+        return len(self.documents) + len(self.skipped)
+
+    @property
+    def metadata_files(self) -> int:
+        return sum(document.has_metadata for document in self.documents)
 
 
 def kind_of(name: str) -> ItemKind | None:
     suffix = Path(name).suffix.lower()
-    if name.endswith(METADATA_SUFFIX):
-        return None
     if suffix in IMAGE_SUFFIXES:
         return ItemKind.IMAGE
     if suffix in TEXT_SUFFIXES:
@@ -46,45 +72,67 @@ def kind_of(name: str) -> ItemKind | None:
     return None
 
 
-def scan(source: str, s3_client: Callable[[], Any] | None = None) -> list[SourceDocument]:
-    """Every ingestible document under `source` (a local folder or file, or s3://bucket/prefix), sorted."""
+def scan(source: str, s3_client: Callable[[], Any] | None = None) -> Scan:
+    """Every file under `source` (a local folder or file, or s3://bucket/prefix), sorted by URI."""
     if source.startswith("s3://"):
         if s3_client is None:
             raise ValidationError("s3:// sources need S3 access configured on the server.")
-        return sorted(_scan_s3(source, s3_client()), key=lambda d: d.uri)
+        return _collect(_scan_s3(source, s3_client()))
     root = Path(source).expanduser()
     if not root.exists():
         raise ValidationError(f"{source} does not exist on the server; send a folder path or an s3:// URI.")
-    return sorted(_scan_local(root), key=lambda d: d.uri)
+    return _collect(_scan_local(root))
 
 
-def _scan_local(root: Path) -> Iterator[SourceDocument]:
+def _collect(found: Iterator[SourceDocument | Skipped]) -> Scan:
+    entries = sorted(found, key=lambda entry: entry.uri)
+    return Scan([e for e in entries if isinstance(e, SourceDocument)], [e for e in entries if isinstance(e, Skipped)])
+
+
+def _classify(name: str, uri: str, size: int) -> ItemKind | Skipped | None:
+    """The document's kind, a reason to skip it, or None for files that are not documents (sidecars, dotfiles)."""
+    if name.endswith(METADATA_SUFFIX) or Path(name).name.startswith("."):
+        return None
+    kind = kind_of(name)
+    if kind is None:
+        supported = ", ".join(sorted(IMAGE_SUFFIXES | TEXT_SUFFIXES))
+        return Skipped(uri, f"unsupported file type '{Path(name).suffix or name}'; supported: {supported}")
+    if size > MAX_DOCUMENT_BYTES:
+        return Skipped(uri, f"{size:,} bytes is over the {MAX_DOCUMENT_BYTES:,}-byte limit per document")
+    return kind
+
+
+def _scan_local(root: Path) -> Iterator[SourceDocument | Skipped]:
     paths = [root] if root.is_file() else (p for p in root.rglob("*") if p.is_file())
     for path in paths:
-        kind = kind_of(path.name)
-        if kind is None:
+        uri = path.resolve().as_uri()
+        kind = _classify(path.name, uri, path.stat().st_size)
+        if not isinstance(kind, ItemKind):
+            if kind is not None:
+                yield kind
             continue
         sidecar = path.with_name(path.name + METADATA_SUFFIX)
-        metadata = _metadata(sidecar.read_bytes(), str(sidecar)) if sidecar.exists() else {}
-        yield SourceDocument(uri=path.resolve().as_uri(), kind=kind, read=path.read_bytes, metadata=metadata)
+        present = sidecar.exists()
+        reader = _metadata_reader(sidecar.read_bytes, str(sidecar)) if present else _no_metadata
+        yield SourceDocument(uri, kind, path.read_bytes, reader, present)
 
 
-def _scan_s3(source: str, client: Any) -> Iterator[SourceDocument]:
+def _scan_s3(source: str, client: Any) -> Iterator[SourceDocument | Skipped]:
     bucket, _, prefix = source.removeprefix("s3://").partition("/")
-    keys = [obj["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-            for obj in page.get("Contents", [])]  # fmt: skip
-    present = set(keys)
-    for key in keys:
-        kind = kind_of(key)
-        if kind is None:
+    sizes = {obj["Key"]: int(obj.get("Size", 0))
+             for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+             for obj in page.get("Contents", [])}  # fmt: skip
+    for key, size in sizes.items():
+        uri = f"s3://{bucket}/{key}"
+        kind = _classify(key, uri, size)
+        if not isinstance(kind, ItemKind):
+            if kind is not None:
+                yield kind
             continue
         sidecar = key + METADATA_SUFFIX
-        metadata = (
-            _metadata(_s3_read(client, bucket, sidecar)(), f"s3://{bucket}/{sidecar}") if sidecar in present else {}
-        )
-        yield SourceDocument(
-            uri=f"s3://{bucket}/{key}", kind=kind, read=_s3_read(client, bucket, key), metadata=metadata
-        )
+        present = sidecar in sizes
+        reader = _metadata_reader(_s3_read(client, bucket, sidecar), f"s3://{bucket}/{sidecar}") if present else None
+        yield SourceDocument(uri, kind, _s3_read(client, bucket, key), reader or _no_metadata, present)
 
 
 def _s3_read(client: Any, bucket: str, key: str) -> Callable[[], bytes]:
@@ -95,10 +143,14 @@ def _s3_read(client: Any, bucket: str, key: str) -> Callable[[], bytes]:
     return read
 
 
-def _metadata(raw: bytes, where: str) -> dict[str, Any]:
+def _metadata_reader(read: Callable[[], bytes], where: str) -> Callable[[], dict[str, Any]]:
+    return lambda: parse_metadata(read(), where)
+
+
+def parse_metadata(raw: bytes, where: str) -> dict[str, Any]:
     try:
         document = json.loads(raw)
-    except json.JSONDecodeError as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValidationError(f"{where} is not valid JSON ({exc}).") from exc
     attributes = document.get("metadataAttributes", document) if isinstance(document, dict) else None
     if not isinstance(attributes, dict):
@@ -114,15 +166,6 @@ def _plain(value: Any) -> Any:
             if key in inner:
                 return inner[key]
     return value
-
-
-def chunk_text(text: str, words_per_chunk: int = 200, overlap: int = 30) -> list[str]:
-    """Split on words into overlapping chunks (Bedrock's default fixed-size chunking, in words not tokens)."""
-    words = text.split()
-    if len(words) <= words_per_chunk:
-        return [" ".join(words)] if words else []
-    step = words_per_chunk - overlap
-    return [" ".join(words[i : i + words_per_chunk]) for i in range(0, len(words) - overlap, step)]
 
 
 def read_uri(uri: str, s3_client: Callable[[], Any] | None = None) -> bytes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from outcrop.catalog import ModelEntry
-from outcrop.catalog.model import EMBEDDING_DIMENSIONS
+from outcrop.catalog.model import EMBEDDING_DIMENSIONS, EMBEDDING_TEXT_TOKENS
 from outcrop.errors import ModelError, ValidationError
 from outcrop.runtime.embedding_cache import EmbeddingCache, content_key
 from outcrop.runtime.executor import Executor
@@ -52,6 +52,9 @@ class ModelEmbeddings:
 
     def space(self, model_id: str) -> str:
         return self._embedder.space(self._catalog.resolve(model_id))
+
+    def max_text_tokens(self, model_id: str) -> int:
+        return EMBEDDING_TEXT_TOKENS.get(self._catalog.resolve(model_id).family, 256)
 
     async def embed(self, model_id: str, task: EmbedTask) -> EmbedResult:
         return await self._embedder.embed(self._catalog.resolve(model_id), task)

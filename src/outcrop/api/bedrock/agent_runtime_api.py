@@ -80,7 +80,7 @@ async def retrieve(request: Request) -> Response:
     vector = await kbs.embed_query(kb, query)
     matches = kbs.search(kb, vector, offset + size + 1, where)
     page = matches[offset : offset + size]
-    payload: Json = {"retrievalResults": await asyncio.gather(*(_result(kbs, kb.id, m) for m in page))}
+    payload: Json = {"retrievalResults": await asyncio.gather(*(_result(kbs, m) for m in page))}
     if len(matches) > offset + size:
         payload["nextToken"] = _token(offset + size, fingerprint)
     return Response(
@@ -130,10 +130,10 @@ def _offset(token: str | None, fingerprint: str) -> int:
     return offset
 
 
-async def _result(kbs: KnowledgeBases, kb_id: str, match: Match) -> Json:
+async def _result(kbs: KnowledgeBases, match: Match) -> Json:
     item = match.item
     metadata = {**item.metadata, "x-amz-bedrock-kb-source-uri": item.uri, "x-amz-bedrock-kb-chunk-id": item.id,
-                "x-amz-bedrock-kb-data-source-id": kb_id}  # fmt: skip
+                "x-amz-bedrock-kb-data-source-id": item.source_id}  # fmt: skip
     return {"content": await _content(kbs, item), "location": location(item.uri), "score": match.score,
             "metadata": metadata}  # fmt: skip
 

@@ -13,7 +13,7 @@ from outcrop.api.bedrock.request import state_of
 from outcrop.errors import ValidationError
 from outcrop.index.filters import parse_filter
 from outcrop.index.knowledge_bases import KnowledgeBases, Match
-from outcrop.index.registry import Ingestion, Item, KnowledgeBase
+from outcrop.index.registry import DataSource, Ingestion, Item, KnowledgeBase
 from outcrop.tasks import EmbedTask
 from outcrop.tasks.imaging import ImageLimits, decode_image
 
@@ -62,8 +62,15 @@ def kb_json(kb: KnowledgeBase, kbs: KnowledgeBases) -> dict[str, Any]:
 
 
 def ingestion_json(run: Ingestion) -> dict[str, Any]:
-    return {"id": run.id, "knowledgeBaseId": run.kb_id, "source": run.source, "status": run.status,
-            "report": run.report, "error": run.error, "startedAt": run.started_at, "endedAt": run.ended_at}  # fmt: skip
+    return {"id": run.id, "knowledgeBaseId": run.kb_id, "dataSourceId": run.source_id, "source": run.source,
+            "status": run.status, "report": run.report, "error": run.error, "startedAt": run.started_at,
+            "endedAt": run.ended_at}  # fmt: skip
+
+
+def source_json(source: DataSource, kbs: KnowledgeBases) -> dict[str, Any]:
+    return {"id": source.id, "knowledgeBaseId": source.kb_id, "name": source.name, "source": source.source,
+            "description": source.description, "chunking": source.chunking, "createdAt": source.created_at,
+            "items": kbs.registry.count_items(source.kb_id, source.id)}  # fmt: skip
 
 
 def item_json(item: Item, score: float | None = None) -> dict[str, Any]:
@@ -101,7 +108,20 @@ async def delete(request: Request, kb_id: str) -> None:
 
 @router.post("/{kb_id}/ingestions", status_code=202)
 async def start_ingestion(request: Request, kb_id: str, spec: StartIngestion) -> dict[str, Any]:
-    return ingestion_json(_kbs(request).start_ingestion(kb_id, spec.source))
+    """Ingest `source` as its own data source (created on first use); other sources' items are untouched."""
+    return ingestion_json(await _kbs(request).start_ingestion(kb_id, spec.source))
+
+
+@router.get("/{kb_id}/data-sources")
+async def data_sources(request: Request, kb_id: str) -> dict[str, Any]:
+    kbs = _kbs(request)
+    return {"dataSources": [source_json(s, kbs) for s in kbs.registry.sources(kbs.get(kb_id).id)]}
+
+
+@router.delete("/{kb_id}/data-sources/{source_id}", status_code=204)
+async def delete_data_source(request: Request, kb_id: str, source_id: str) -> None:
+    """Remove a data source and the items it owns (the files themselves are not touched)."""
+    _kbs(request).delete_source(kb_id, source_id)
 
 
 @router.get("/{kb_id}/ingestions/{run_id}")
