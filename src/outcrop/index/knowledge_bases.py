@@ -67,9 +67,8 @@ class KnowledgeBases:
 
     # lifecycle
 
-    def create(
-        self, name: str, model_id: str, dimension: int, description: str = "", index_kind: str = "embedded"
-    ) -> KnowledgeBase:
+    def create(self, name: str, model_id: str, dimension: int, description: str = "", index_kind: str = "embedded",
+               *, config: dict[str, Any] | None = None) -> KnowledgeBase:  # fmt: skip
         if not _NAME.match(name):
             raise ValidationError(f"name '{name}' must be 1-100 characters of letters, digits, '_' or '-'.")
         if self.registry.by_name(name) is not None:
@@ -77,7 +76,8 @@ class KnowledgeBases:
         if index_kind not in ("embedded", "pgvector"):
             raise ValidationError(f"index '{index_kind}' is not supported; use embedded or pgvector.")
         self._embeddings.check(model_id, dimension)
-        kb = KnowledgeBase(new_id(), name, description, model_id, dimension, index_kind, None, time.time())
+        kb = KnowledgeBase(new_id(), name, description, model_id, dimension, index_kind, None, time.time(),
+                           dict(config or {}))  # fmt: skip
         self.registry.add(kb)
         self.index(kb)
         return kb

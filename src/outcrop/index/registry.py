@@ -24,7 +24,8 @@ SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS knowledge_bases (
     id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL, model_id TEXT NOT NULL,
-    dimension INTEGER NOT NULL, index_kind TEXT NOT NULL, space TEXT, created_at REAL NOT NULL
+    dimension INTEGER NOT NULL, index_kind TEXT NOT NULL, space TEXT, created_at REAL NOT NULL,
+    config TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS data_sources (
     id TEXT PRIMARY KEY, kb_id TEXT NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL,
@@ -59,6 +60,7 @@ class KnowledgeBase:
     index_kind: str
     space: str | None
     created_at: float
+    config: dict[str, Any] = field(default_factory=dict)  # what the bedrock-agent API was given, echoed back
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ class Registry:
 
     def add(self, kb: KnowledgeBase) -> None:
         with self.transaction() as db:
-            db.execute("INSERT INTO knowledge_bases VALUES (?, ?, ?, ?, ?, ?, ?, ?)", _kb_row(kb))
+            db.execute("INSERT INTO knowledge_bases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _kb_row(kb))
 
     def get(self, kb_id: str) -> KnowledgeBase | None:
         return self._one_kb("SELECT * FROM knowledge_bases WHERE id = ?", kb_id)
@@ -130,12 +132,12 @@ class Registry:
     def _one_kb(self, sql: str, key: str) -> KnowledgeBase | None:
         with self._lock:
             row = self._db.execute(sql, (key,)).fetchone()
-        return KnowledgeBase(*row) if row else None
+        return _kb(row) if row else None
 
     def all(self) -> list[KnowledgeBase]:
         with self._lock:
             rows = self._db.execute("SELECT * FROM knowledge_bases ORDER BY created_at").fetchall()
-        return [KnowledgeBase(*row) for row in rows]
+        return [_kb(row) for row in rows]
 
     def set_space(self, kb_id: str, space: str) -> None:
         with self.transaction() as db:
@@ -287,6 +289,7 @@ def _create(db: sqlite3.Connection) -> None:
 def _upgrade_to_sources(db: sqlite3.Connection) -> None:
     """Version 0 had one implicit source per knowledge base: it becomes a data source named `default` holding
     every document and item (pointing at the last source ingested)."""
+    db.execute("ALTER TABLE knowledge_bases ADD COLUMN config TEXT NOT NULL DEFAULT '{}'")
     db.execute("ALTER TABLE items ADD COLUMN source_id TEXT NOT NULL DEFAULT ''")
     db.execute("ALTER TABLE ingestions ADD COLUMN source_id TEXT NOT NULL DEFAULT ''")
     db.execute("ALTER TABLE documents RENAME TO documents_v0")
@@ -305,7 +308,14 @@ def _upgrade_to_sources(db: sqlite3.Connection) -> None:
 
 
 def _kb_row(kb: KnowledgeBase) -> tuple[Any, ...]:
-    return (kb.id, kb.name, kb.description, kb.model_id, kb.dimension, kb.index_kind, kb.space, kb.created_at)
+    return (kb.id, kb.name, kb.description, kb.model_id, kb.dimension, kb.index_kind, kb.space, kb.created_at,
+            json.dumps(kb.config))  # fmt: skip
+
+
+def _kb(row: tuple[Any, ...]) -> KnowledgeBase:
+    kb_id, name, description, model_id, dimension, index_kind, space, created_at, config = row
+    return KnowledgeBase(kb_id, name, description, model_id, dimension, index_kind, space, created_at,
+                         json.loads(config))  # fmt: skip
 
 
 def _source_row(source: DataSource) -> tuple[Any, ...]:
