@@ -84,6 +84,25 @@ def test_image_to_image_retrieve(double_server, kb):
 
 
 @pytest.mark.parametrize(
+    ("content", "image_format", "says"),
+    [
+        ("base64", "png", "pass the raw bytes"),
+        ("data-uri", "png", "pass the raw bytes"),
+        ("raw", "jpeg", "send format png"),
+    ],
+)
+def test_a_wrongly_encoded_image_query_says_what_to_send(double_server, kb, content, image_format, says):
+    agent = double_server.client("bedrock-agent-runtime")
+    buffer = io.BytesIO()
+    Image.new("RGB", (30, 30), "#00ff00").save(buffer, format="PNG")
+    encoded = base64.b64encode(buffer.getvalue())
+    inline = {"raw": buffer.getvalue(), "base64": encoded, "data-uri": b"data:image/png;base64," + encoded}[content]
+    query = {"type": "IMAGE", "image": {"format": image_format, "inlineContent": inline}}
+    with pytest.raises(agent.exceptions.ValidationException, match=says):
+        retrieve(agent, kb["id"], query)
+
+
+@pytest.mark.parametrize(
     ("where", "expected"),
     [
         ({"equals": {"key": "colour", "value": "red"}}, {"red"}),

@@ -94,11 +94,30 @@ def query_task(query: Mapping[str, Any], dimension: int) -> EmbedTask:
         if "image" not in query:
             raise ValidationError("retrievalQuery.type IMAGE needs retrievalQuery.image {format, inlineContent}.")
         raw = decode_base64(query["image"]["inlineContent"], "retrievalQuery.image.inlineContent")
-        image = open_image(raw, "retrievalQuery.image.inlineContent", QUERY_IMAGE_LIMITS).convert("RGB")
+        _refuse_encoded_twice(raw)
+        image = open_image(raw, "retrievalQuery.image.inlineContent", QUERY_IMAGE_LIMITS)
+        if image.format != query["image"]["format"].upper().replace("JPG", "JPEG"):
+            raise ValidationError(
+                f"retrievalQuery.image.format is {query['image']['format']} but the image is {image.format}; "
+                f"send format {str(image.format).lower()}."
+            )
+        image = image.convert("RGB")
         return EmbedTask(text=None, image=image, dimension=dimension)
     if not query.get("text"):
         raise ValidationError("retrievalQuery.text is empty; send the text to search for, or an image query.")
     return EmbedTask(text=query["text"], image=None, dimension=dimension)
+
+
+_ENCODED_IMAGE_STARTS = (b"iVBORw0KGgo", b"/9j/", b"R0lGOD", b"UklGR", b"data:image/")
+
+
+def _refuse_encoded_twice(raw: bytes) -> None:
+    """boto3 base64-encodes blobs itself: base64 text passed as inlineContent arrives encoded twice."""
+    if raw.lstrip().startswith(_ENCODED_IMAGE_STARTS):
+        raise ValidationError(
+            "retrievalQuery.image.inlineContent holds base64 text (or a data URI), not image bytes. boto3 "
+            "base64-encodes blobs itself: pass the raw bytes, e.g. open('photo.png', 'rb').read()."
+        )
 
 
 def _refuse_unsupported(config: Mapping[str, Any]) -> None:
