@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
+from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}  # fmt: skip
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
+
+
+def parse_bytes(value: object) -> int | None:
+    """`6GB`, `512MB`, `1.5GiB` or a plain byte count (`1`) -> bytes; None or "" -> None (the device decides)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return value
+    match = _SIZE.match(str(value))
+    unit = match.group(2).upper() if match else ""
+    if match is None or unit not in _UNITS:
+        raise ValueError(f"{value!r} is not a size; write e.g. 6GB, 512MB, 2GiB or a byte count.")
+    return int(float(match.group(1)) * _UNITS[unit])
 
 
 class Settings(BaseSettings):
@@ -45,6 +64,11 @@ class Settings(BaseSettings):
     job_lease_s: float = Field(default=30.0, description="A job whose worker is silent this long runs again")
     job_max_attempts: int = 3
     video_watermark_every: int = Field(default=12, description="Watermark every Nth video frame (1: all)")
+    device: str = Field(default="auto", description="auto, cpu, cuda, cuda:N, mps or xpu (auto: the first found)")
+    dtype: str = Field(default="auto", description="auto, float32, float16, bfloat16 (auto: fp32 on CPU, else 16-bit)")
+    model_memory_budget: Annotated[int | None, BeforeValidator(parse_bytes)] = Field(
+        default=None, description="Bytes of models kept loaded per device, e.g. 6GB (default: part of free memory)"
+    )
     preload: tuple[str, ...] = Field(default=(), description="Model ids to load at startup, not on first request")
 
     @property

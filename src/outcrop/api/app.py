@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,9 +31,11 @@ from outcrop.errors import OutcropError
 from outcrop.index.knowledge_bases import KnowledgeBases
 from outcrop.index.registry import Registry
 from outcrop.index.stores import IndexStores
+from outcrop.runtime.devices import Devices
 from outcrop.runtime.embedder import Embedder, ModelEmbeddings
 from outcrop.runtime.embedding_cache import EmbeddingCache
 from outcrop.runtime.executor import Executor
+from outcrop.runtime.residency import Residency
 from outcrop.safety.filters import ContentFilter, FilterRules
 from outcrop.safety.release import Provenance, Release, VideoRelease
 from outcrop.safety.review import ReviewStore
@@ -47,6 +50,8 @@ def build_state(settings: Settings, catalog: Catalog | None = None) -> ServerSta
         catalog,
         queue_size=settings.queue_size,
         timeout_s=settings.request_timeout_s,
+        devices=Devices(settings.device, settings.dtype),
+        residency=Residency(settings.model_memory_budget),
         threads=settings.torch_threads,
     )
     cache = None
@@ -97,8 +102,8 @@ def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        for model_id in settings.preload:
-            server.executor.preload(server.catalog.resolve(model_id))
+        loads = [f for model_id in settings.preload for f in server.executor.preload(server.catalog.resolve(model_id))]
+        await asyncio.gather(*(asyncio.wrap_future(future) for future in loads))  # ready only once loaded
         if resumed := server.knowledge_bases.resume_interrupted():
             log.warning("resuming %d ingestion(s) a stop interrupted", len(resumed))
         server.job_workers.start()

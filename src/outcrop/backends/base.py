@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,11 @@ from outcrop.tasks import Task, TaskKind
 
 ProgressFn = Callable[[float], None]
 
+# Two threads importing transformers / diffusers for the first time at once can each find the other's module half
+# initialized (`ImportError: cannot import name 'PreTrainedTokenizerFast' from 'transformers'`). The runtime holds
+# this lock around every load; a backend that loads a component lazily inside `run` holds it too.
+HEAVY_IMPORT_LOCK = threading.RLock()
+
 
 def no_progress(fraction: float) -> None:
     """A ProgressFn for callers that do not track progress."""
@@ -18,20 +24,27 @@ def no_progress(fraction: float) -> None:
 
 @dataclass(frozen=True)
 class LoadSpec:
-    """What a backend needs to load: where its weights are installed and the catalog's options for it.
+    """What a backend needs to load: where its weights are installed, the catalog's options for it, and where to run.
 
-    `weights_dir` is None for weights built in code (the `tiny` profile's seeded models).
+    `weights_dir` is None for weights built in code (the `tiny` profile's seeded models). `device` is concrete
+    (`cpu`, `cuda:0`, `mps`, `xpu:0`) and `dtype` one of float32, float16, bfloat16: the runtime resolved both from
+    settings and the binding's options, and the backend uses them as given, never choosing its own.
     """
 
     weights: str
     weights_dir: Path | None
     options: Mapping[str, Any] = field(default_factory=dict)
     device: str = "cpu"
+    dtype: str = "float32"
     threads: int | None = None
 
 
 class Backend(Protocol):
-    """A loaded model. The runtime guarantees `run` is never entered by two threads at once."""
+    """A loaded model. The runtime guarantees `run` is never entered by two threads at once.
+
+    A backend may also define `memory_bytes() -> int` (the bytes its weights hold; see `memory.py`), which the
+    runtime uses for its memory budget, and `run_batch(tasks)` with `max_batch` for embeddings.
+    """
 
     kinds: frozenset[TaskKind]
 

@@ -18,9 +18,11 @@ weights folder is read-only or absent).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import inspect
+import logging
 import os
 import tempfile
 import warnings
@@ -37,16 +39,18 @@ from outcrop.atomic_write import write_atomically
 from outcrop.backends.base import LoadSpec, ProgressFn
 from outcrop.backends.embedding_space import EmbeddingSpace, unit
 from outcrop.backends.hf import quiet_transformers
+from outcrop.backends.placement import file_bytes, module_bytes, ort_providers, place, torch_dtype
 from outcrop.errors import ValidationError
 from outcrop.tasks import TaskKind
 from outcrop.tasks.embed import EmbedResult, EmbedTask
 from outcrop.tasks.imaging import to_rgb
 
+logger = logging.getLogger(__name__)
+
 Inputs = dict[str, NDArray[Any]]
 Tower = Callable[[Inputs], NDArray[np.float64]]
 
 MAX_TEXT_TOKENS = 256  # Titan Multimodal Embeddings' limit on inputText, whatever the model could read
-_DTYPES = ("float32", "bfloat16", "float16")
 _OPSET = 17
 
 # Common, concrete, photographable things (ImageNet-like labels plus everyday objects and scenes). Two templates
@@ -110,19 +114,24 @@ def load(spec: LoadSpec) -> ClipBackend:
 
     quiet_transformers()
     runtime, quantize = _runtime_options(spec.options)
+    if runtime == "onnx" and spec.dtype != "float32":
+        # The device's default dtype (no dtype option: that was refused above) does not apply to the export.
+        logger.info("runtime = 'onnx' exports float32 towers; dtype %s does not apply to %s", spec.dtype, spec.weights)
+        spec = dataclasses.replace(spec, dtype="float32")
     if spec.threads:
         torch.set_num_threads(spec.threads)
     model, tokenizer, image_processor = _load_parts(spec)
-    model = model.to(spec.device).eval()
+    model = place(model, spec).eval()
     encoder = Preprocessor(tokenizer, image_processor, model, spec.options.get("text_padding"))
     torch_text, torch_image = _torch_towers(model, spec.device)
     store = _cache_dir(spec)
     space = _embedding_space(encoder, torch_text, store)
     if runtime == "torch":
-        return ClipBackend(encoder, torch_text, torch_image, space)
+        return ClipBackend(encoder, torch_text, torch_image, space, module_bytes(model))
     folder = store or Path(tempfile.gettempdir()) / "outcrop-clip" / _fingerprint(model)
     text, image = _onnx_towers(model, encoder, folder / "onnx", quantize, spec)
-    return ClipBackend(encoder, text, image, space)
+    onnx_files = folder.joinpath("onnx").glob("*-int8.onnx" if quantize else "*-fp32.onnx")
+    return ClipBackend(encoder, text, image, space, file_bytes(*onnx_files))
 
 
 def _runtime_options(options: Mapping[str, Any]) -> tuple[str, str | None]:
@@ -144,23 +153,19 @@ def _load_parts(spec: LoadSpec) -> tuple[Any, Any, Any]:
                 f"CLIP weights '{spec.weights}' are not installed at {spec.weights_dir}; "
                 f"install them with: outcrop models pull {spec.weights}"
             )
-        return _from_pretrained(str(spec.weights_dir), spec.options)
+        return _from_pretrained(str(spec.weights_dir), spec)
     hub_id = spec.options.get("hub_id")
     if hub_id:
-        return _from_pretrained(str(hub_id), spec.options)
+        return _from_pretrained(str(hub_id), spec)
     from outcrop.backends import clip_tiny
 
     return clip_tiny.build()
 
 
-def _from_pretrained(source: str, options: Mapping[str, Any]) -> tuple[Any, Any, Any]:
-    import torch
+def _from_pretrained(source: str, spec: LoadSpec) -> tuple[Any, Any, Any]:
     from transformers import AutoImageProcessor, AutoModel, AutoTokenizer
 
-    dtype = str(options.get("dtype", "float32"))
-    if dtype not in _DTYPES:
-        raise ValueError(f"Unsupported dtype option {dtype!r} for a clip model; use one of {', '.join(_DTYPES)}.")
-    model = AutoModel.from_pretrained(source, dtype=getattr(torch, dtype))
+    model = AutoModel.from_pretrained(source, dtype=torch_dtype(spec))
     if not hasattr(model, "get_text_features") or not hasattr(model, "get_image_features"):
         raise ValueError(f"{source} is a {type(model).__name__}, not an image+text dual encoder such as CLIPModel.")
     return model, AutoTokenizer.from_pretrained(source), AutoImageProcessor.from_pretrained(source)
@@ -346,9 +351,7 @@ def _session_tower(path: Path, spec: LoadSpec) -> Tower:
     options = ort.SessionOptions()
     if spec.threads:
         options.intra_op_num_threads = spec.threads
-    providers = ["CPUExecutionProvider"]
-    if spec.device == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
-        providers.insert(0, "CUDAExecutionProvider")
+    providers = ort_providers(spec.device, ort.get_available_providers())
     session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
 
     def tower(inputs: Inputs) -> NDArray[np.float64]:
@@ -364,9 +367,10 @@ class ClipBackend:
     kinds = frozenset({TaskKind.EMBED})
     max_batch = 16
 
-    def __init__(self, encoder: Preprocessor, text: Tower, image: Tower, space: EmbeddingSpace) -> None:
+    def __init__(self, encoder: Preprocessor, text: Tower, image: Tower, space: EmbeddingSpace, size: int = 0) -> None:
         self.encoder = encoder
         self.space = space
+        self._size = size
         self._text: Tower | None = text
         self._image: Tower | None = image
 
@@ -404,3 +408,7 @@ class ClipBackend:
     def close(self) -> None:
         self._text = None
         self._image = None
+
+    def memory_bytes(self) -> int:
+        """The torch model's parameter and buffer bytes, or the ONNX files' size for the onnx runtime."""
+        return self._size

@@ -31,7 +31,8 @@ from PIL import ImageFilter, ImageOps
 from PIL.Image import Image
 
 from outcrop.backends import controlnet, maskseg
-from outcrop.backends.base import LoadSpec, ProgressFn
+from outcrop.backends.base import HEAVY_IMPORT_LOCK, LoadSpec, ProgressFn
+from outcrop.backends.placement import module_bytes, pipeline_bytes, place, torch_dtype
 from outcrop.errors import ValidationError
 from outcrop.tasks import (
     ColorGuidedTask,
@@ -74,7 +75,6 @@ MIN_VARIATION_STRENGTH = 0.1
 
 # The tiny pipeline's defaults keep tests fast; real weights take the catalog's options or these.
 _TINY_DEFAULTS = {"steps_standard": 2, "steps_premium": 3, "max_pixels": 64 * 64}
-_DTYPES = ("float32", "bfloat16", "float16")
 _REAL_DEFAULTS = {"steps_standard": 20, "steps_premium": 40, "max_pixels": 1024 * 1024}
 
 
@@ -86,8 +86,7 @@ def load(spec: LoadSpec) -> DiffusionBackend:
         torch.set_num_threads(spec.threads)
     pipeline, defaults = _load_pipeline(spec)
     options = {**defaults, **dict(spec.options)}
-    if spec.device != "cpu":  # pipelines are built on the CPU; moving them there again only logs warnings
-        pipeline = pipeline.to(spec.device)
+    pipeline = place(pipeline, spec)
     return DiffusionBackend(pipeline, options, tiny=defaults is _TINY_DEFAULTS)
 
 
@@ -97,13 +96,9 @@ def _load_pipeline(spec: LoadSpec) -> tuple[Any, dict[str, int]]:
         from outcrop.backends import diffusion_tiny
 
         return diffusion_tiny.build(), _TINY_DEFAULTS
-    import torch
     from diffusers import StableDiffusionPipeline
 
-    name = str(spec.options.get("dtype", "float32"))
-    if name not in _DTYPES:
-        raise ValueError(f"Unsupported dtype option {name!r} for a diffusion model; use one of {', '.join(_DTYPES)}.")
-    dtype = getattr(torch, name)
+    dtype = torch_dtype(spec)
     factory: Any = StableDiffusionPipeline
     # Safety filtering is Outcrop's own layer (safety/), not the pipeline's checker.
     pipeline = factory.from_pretrained(source, safety_checker=None, requires_safety_checker=False, **dtype_kwarg(dtype))
@@ -161,6 +156,11 @@ class DiffusionBackend:
         # torch frees the weights when the last reference to the pipelines goes.
         self._pipes = None
         self._masker = None
+
+    def memory_bytes(self) -> int:
+        """Weights of every pipeline (shared components once), ControlNets and the text masker loaded so far."""
+        pipes = list((self._pipes or {}).values())
+        return pipeline_bytes(*pipes) + (module_bytes(self._masker.model) if self._masker is not None else 0)
 
     # ---- tasks ----------------------------------------------------------------------------------------------
 
@@ -241,15 +241,20 @@ class DiffusionBackend:
         if not mask_prompt:
             raise ValidationError(MASK_PROMPT_MISSING)
         if self._masker is None:
-            source = self._options.get("maskseg")
-            if source:
-                self._masker = maskseg.load(str(source), device=str(self._text_pipe().device))
-            elif self._tiny:
-                self._masker = maskseg.build_tiny()
-            else:
-                raise ValidationError(MASK_PROMPT_MISSING)
+            with HEAVY_IMPORT_LOCK:  # a first load inside `run` may import transformers while another model loads
+                self._masker = self._load_masker()
         result: Image = self._masker.mask(image, mask_prompt)
         return result
+
+    def _load_masker(self) -> Any:
+        source = self._options.get("maskseg")
+        if source:
+            text = self._text_pipe()
+            return maskseg.load(str(source), device=str(text.device), dtype=text.dtype)
+        if self._tiny:
+            text = self._text_pipe()
+            return maskseg.build_tiny().to(str(text.device), text.dtype)
+        raise ValidationError(MASK_PROMPT_MISSING)
 
     def _control_pipe(self, mode: ControlMode) -> str:
         """The key of the ControlNet pipeline for `mode`, derived from the text pipeline on first use."""
@@ -257,9 +262,12 @@ class DiffusionBackend:
         pipes = self._pipes
         if pipes is None:
             raise RuntimeError("this diffusion backend was closed; load it again.")
-        if key in pipes:
-            return key
-        text = pipes["text"]
+        if key not in pipes:
+            with HEAVY_IMPORT_LOCK:  # a first load inside `run` may import diffusers while another model loads
+                pipes[key] = self._control_pipeline(pipes["text"], mode)
+        return key
+
+    def _control_pipeline(self, text: Any, mode: ControlMode) -> Any:
         source = self._options.get(controlnet.OPTION[mode])
         if source:
             model = controlnet.load_real(str(source), **dtype_kwarg(text.dtype))
@@ -270,12 +278,11 @@ class DiffusionBackend:
         from diffusers import StableDiffusionControlNetPipeline
 
         factory: Any = StableDiffusionControlNetPipeline
-        if model.device != text.device:
-            model = model.to(text.device)
+        if (model.device, model.dtype) != (text.device, text.dtype):
+            model = model.to(text.device, text.dtype)
         pipe = factory.from_pipe(text, controlnet=model, **dtype_kwarg(text.dtype))
         pipe.set_progress_bar_config(disable=True)
-        pipes[key] = pipe
-        return key
+        return pipe
 
     def _text_pipe(self) -> Any:
         if self._pipes is None:

@@ -7,7 +7,6 @@ map, resized back to the input's size, as its alpha channel.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,10 @@ from PIL import Image as PILImage
 from PIL.Image import Image
 
 from outcrop.backends.base import LoadSpec, ProgressFn
+from outcrop.backends.placement import file_bytes, ort_providers
 from outcrop.tasks import RemoveBackgroundTask, Task, TaskKind
 from outcrop.tasks.generation import ImagesResult
 from outcrop.tasks.imaging import to_rgb
-
-logger = logging.getLogger(__name__)
 
 
 def load(spec: LoadSpec) -> IsnetBackend:
@@ -33,7 +31,7 @@ def load(spec: LoadSpec) -> IsnetBackend:
             f"ISNet weights '{spec.weights}' have no model file at {path}; "
             f"install them with: outcrop models pull {spec.weights}"
         )
-    return IsnetBackend(_session(path, spec), int(spec.options.get("input_size", 1024)))
+    return IsnetBackend(_session(path, spec), int(spec.options.get("input_size", 1024)), file_bytes(path))
 
 
 def _session(path: Path, spec: LoadSpec) -> Any:
@@ -42,16 +40,8 @@ def _session(path: Path, spec: LoadSpec) -> Any:
     options = ort.SessionOptions()
     if spec.threads:
         options.intra_op_num_threads = spec.threads
-    return ort.InferenceSession(str(path), sess_options=options, providers=_providers(spec.device, ort))
-
-
-def _providers(device: str, ort: Any) -> list[str]:
-    if device != "cuda":
-        return ["CPUExecutionProvider"]
-    if "CUDAExecutionProvider" in ort.get_available_providers():
-        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
-    logger.warning("device 'cuda' was asked for but this onnxruntime has no CUDA provider; ISNet runs on CPU.")
-    return ["CPUExecutionProvider"]
+    providers = ort_providers(spec.device, ort.get_available_providers())
+    return ort.InferenceSession(str(path), sess_options=options, providers=providers)
 
 
 class IsnetBackend:
@@ -59,9 +49,10 @@ class IsnetBackend:
 
     kinds = frozenset({TaskKind.REMOVE_BACKGROUND})
 
-    def __init__(self, session: Any, input_size: int) -> None:
+    def __init__(self, session: Any, input_size: int, size: int = 0) -> None:
         self._session: Any = session
         self._input_size = input_size
+        self._size = size
         self._input_name: str = session.get_inputs()[0].name
         # The export also returns ISNet's side outputs (five more maps, six feature tensors); only the first,
         # the fused map, is the mask. Asking for it alone spares copying the rest out of the runtime.
@@ -84,6 +75,10 @@ class IsnetBackend:
     def close(self) -> None:
         # ONNX Runtime frees the session's memory when the last reference goes.
         self._session = None
+
+    def memory_bytes(self) -> int:
+        """The ONNX file's size: what the session holds for its weights."""
+        return self._size
 
     def _predict(self, rgb: Image) -> np.ndarray:
         batch = _preprocess(rgb, self._input_size)

@@ -13,11 +13,12 @@ models need to keep greedy decoding from looping (1.1 is llama.cpp's long-standi
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from outcrop.backends.base import LoadSpec, ProgressFn
 from outcrop.backends.hf import quiet_transformers
+from outcrop.backends.placement import module_bytes, place, torch_dtype
 from outcrop.errors import ValidationError
 from outcrop.tasks import TaskKind
 from outcrop.tasks.converse import ConverseResult, ConverseTask, InferenceConfig, StopReason
@@ -25,7 +26,6 @@ from outcrop.tasks.converse import ConverseResult, ConverseTask, InferenceConfig
 if TYPE_CHECKING:
     import torch
 
-_DTYPES = ("float32", "bfloat16", "float16")
 
 # Sampling draws from torch's process-wide RNG, which other backends' threads share: seeding and generating
 # happen under one lock so that a seed always gives the same text.
@@ -40,32 +40,29 @@ def load(spec: LoadSpec) -> LlmBackend:
         torch.set_num_threads(spec.threads)
     tokenizer, model = _load_weights(spec)
     penalty = float(spec.options.get("repetition_penalty", 1.0))
-    return LlmBackend(tokenizer, model.to(spec.device).eval(), spec.device, penalty)
+    return LlmBackend(tokenizer, place(model, spec).eval(), spec.device, penalty)
 
 
 def _load_weights(spec: LoadSpec) -> tuple[Any, Any]:
     if spec.weights_dir is not None:
-        return _from_pretrained(str(spec.weights_dir), spec.options)
+        return _from_pretrained(str(spec.weights_dir), spec)
     hub_id = spec.options.get("hub_id")
     if hub_id:
-        return _from_pretrained(str(hub_id), spec.options)
+        return _from_pretrained(str(hub_id), spec)
     from outcrop.backends import llm_tiny
 
     tokenizer = llm_tiny.build_tokenizer()
     return tokenizer, llm_tiny.build_model(tokenizer)
 
 
-def _from_pretrained(source: str, options: Mapping[str, Any]) -> tuple[Any, Any]:
-    import torch
+def _from_pretrained(source: str, spec: LoadSpec) -> tuple[Any, Any]:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    dtype = str(options.get("dtype", "float32"))
-    if dtype not in _DTYPES:
-        raise ValueError(f"Unsupported dtype option {dtype!r} for an llm model; use one of {', '.join(_DTYPES)}.")
+    options = spec.options
     files = {"gguf_file": str(options["gguf_file"])} if options.get("gguf_file") else {}
     quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(source, **files)
-    model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype), **files)
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch_dtype(spec), **files)
     return tokenizer, model
 
 
@@ -136,6 +133,9 @@ class LlmBackend:
     def close(self) -> None:
         self._model = None
         self._tokenizer = None
+
+    def memory_bytes(self) -> int:
+        return module_bytes(self._model)
 
     def _encode(self, task: ConverseTask) -> Any:
         prompt = self._tokenizer.apply_chat_template(

@@ -37,6 +37,15 @@ class TextMasker:
         self._tokenizer = tokenizer
         self._image_processor = image_processor
 
+    def to(self, device: str, dtype: Any = None) -> TextMasker:
+        """Move the model to `device` (and `dtype`, when given); returns self."""
+        self._model = self._model.to(device) if dtype is None else self._model.to(device, dtype)
+        return self
+
+    @property
+    def model(self) -> Any:
+        return self._model
+
     def probabilities(self, image: Image, text: str) -> np.ndarray:
         """The sigmoid map at the model's resolution, float32 in 0..1."""
         import torch
@@ -69,12 +78,12 @@ def binary_mask(probabilities: np.ndarray, threshold: float = THRESHOLD, top: fl
     return PILImage.fromarray(np.where(named, 0, 255).astype(np.uint8), mode="L")
 
 
-def load(source: str, device: str = "cpu") -> TextMasker:
-    """CLIPSeg from a hub id or folder (see the module docstring)."""
+def load(source: str, device: str = "cpu", dtype: Any = None) -> TextMasker:
+    """CLIPSeg from a hub id or folder (see the module docstring), on `device` in `dtype` (default float32)."""
     from transformers import AutoImageProcessor, AutoTokenizer, CLIPSegForImageSegmentation
 
     factory: Any = CLIPSegForImageSegmentation
-    model = factory.from_pretrained(source).to(device)
+    model = factory.from_pretrained(source, **({"dtype": dtype} if dtype is not None else {})).to(device)
     tokenizer: Any = AutoTokenizer
     processor: Any = AutoImageProcessor
     return TextMasker(model, tokenizer.from_pretrained(source), processor.from_pretrained(source))

@@ -42,6 +42,10 @@ class TextEncoder:
     def dimension(self) -> int:
         return int(self._model.config.hidden_size)
 
+    @property
+    def model(self) -> Any:
+        return self._model
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens per text before any cut, [CLS] and [SEP] included."""
         ids = self._tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]
@@ -68,15 +72,18 @@ class TextEncoder:
         return unit.float().cpu().numpy()
 
 
-def load_text_encoder(folder: Path, device: str = "cpu", max_window: int | None = None) -> TextEncoder:
+def load_text_encoder(
+    folder: Path, device: str = "cpu", max_window: int | None = None, dtype: Any = None
+) -> TextEncoder:
     """The tokenizer and model in `folder`, read from disk only (never the hub, even if the folder is incomplete).
 
-    `max_window` caps the tokens read per text below the model's own window (an API's input limit)."""
+    `max_window` caps the tokens read per text below the model's own window (an API's input limit); `dtype` is a torch
+    dtype (default: the checkpoint's float32)."""
     from transformers import AutoModel, AutoTokenizer
 
     quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
-    model = AutoModel.from_pretrained(str(folder), local_files_only=True)
+    model = AutoModel.from_pretrained(str(folder), local_files_only=True, **({"dtype": dtype} if dtype else {}))
     window = _window(folder, tokenizer)
     return TextEncoder(tokenizer, model.to(device).eval(), min(window, max_window or window))
 

@@ -27,6 +27,7 @@ from PIL.Image import Image
 
 from outcrop.backends.base import LoadSpec, ProgressFn
 from outcrop.backends.diffusion import dtype_kwarg
+from outcrop.backends.placement import pipeline_bytes, place, torch_dtype
 from outcrop.tasks import Task, TaskKind
 from outcrop.tasks.imaging import to_rgb
 from outcrop.tasks.text_to_video import (
@@ -39,7 +40,6 @@ from outcrop.tasks.text_to_video import (
 )
 
 TINY_WEIGHTS = "tiny-video"
-_DTYPES = ("float32", "bfloat16", "float16")
 # zeroscope_v2_576w's training size and length; 8 fps is what its authors export at. 30 DPM-Solver steps is
 # the usual quality/speed point for it.
 _REAL_DEFAULTS: dict[str, Any] = {
@@ -64,8 +64,7 @@ def load(spec: LoadSpec) -> VideoBackend:
     if spec.threads:
         torch.set_num_threads(spec.threads)
     pipeline, defaults = _load_pipeline(spec)
-    if spec.device != "cpu":  # pipelines are built on the CPU; moving them there again only logs warnings
-        pipeline = pipeline.to(spec.device)
+    pipeline = place(pipeline, spec)
     return VideoBackend(pipeline, {**defaults, **dict(spec.options)})
 
 
@@ -91,14 +90,10 @@ def _load_pipeline(spec: LoadSpec) -> tuple[Any, dict[str, Any]]:
 
 
 def _from_pretrained(source: str, spec: LoadSpec) -> Any:
-    import torch
     from diffusers import TextToVideoSDPipeline
 
-    name = str(spec.options.get("dtype", "float32"))
-    if name not in _DTYPES:
-        raise ValueError(f"Unsupported dtype option {name!r} for a video model; use one of {', '.join(_DTYPES)}.")
     factory: Any = TextToVideoSDPipeline
-    return factory.from_pretrained(source, **dtype_kwarg(getattr(torch, name)))
+    return factory.from_pretrained(source, **dtype_kwarg(torch_dtype(spec)))
 
 
 class VideoBackend:
@@ -138,6 +133,10 @@ class VideoBackend:
     def close(self) -> None:
         # torch frees the weights when the last reference to the pipelines goes.
         self._pipes = None
+
+    def memory_bytes(self) -> int:
+        """Weights of the text-to-video and video-to-video pipelines (which share their modules)."""
+        return pipeline_bytes(*(self._pipes or {}).values())
 
     # ---- one shot ---------------------------------------------------------------------------------------------
 

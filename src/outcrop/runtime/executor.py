@@ -5,14 +5,25 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import Future
 
 from outcrop.backends.base import Backend, LoadSpec, ProgressFn, no_progress
 from outcrop.backends.registry import known, load_backend
 from outcrop.catalog import Binding, Catalog, ModelEntry
 from outcrop.errors import AccessDeniedError, ModelTimeoutError
+from outcrop.runtime.devices import Devices, Placement
+from outcrop.runtime.residency import Residency, ResidentInfo
 from outcrop.runtime.worker import ModelWorker
 from outcrop.tasks import Task, TaskKind
+
+# (model id, task kind, seconds): called after each task, e.g. to record latency for /metrics.
+TaskObserver = Callable[[str, str, float], None]
+
+
+def _ignore(model_id: str, kind: str, seconds: float) -> None:
+    """The default TaskObserver."""
 
 
 class Executor:
@@ -24,13 +35,16 @@ class Executor:
         *,
         queue_size: int = 16,
         timeout_s: float = 600.0,
-        device: str = "cpu",
+        devices: Devices | None = None,
+        residency: Residency | None = None,
         threads: int | None = None,
     ) -> None:
         self.catalog = catalog
+        self.devices = devices or Devices("cpu", "float32")
+        self.residency = residency or Residency()
+        self.observe: TaskObserver = _ignore
         self._queue_size = queue_size
         self._timeout_s = timeout_s
-        self._device = device
         self._threads = threads
         self._workers: dict[str, ModelWorker] = {}
         self._lock = threading.Lock()
@@ -38,9 +52,12 @@ class Executor:
     async def run(self, entry: ModelEntry, task: Task, progress: ProgressFn = no_progress) -> object:
         """Run `task` on the model bound to (entry, task.kind); waits while the model is busy."""
         worker = self.worker_for(entry, task)
+        started = time.perf_counter()
         future = worker.submit(task, progress)
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self._timeout_s)
+            result = await asyncio.wait_for(asyncio.wrap_future(future), self._timeout_s)
+            self.observe(entry.model_id, str(task.kind), time.perf_counter() - started)
+            return result
         except TimeoutError:
             future.cancel()
             raise ModelTimeoutError(
@@ -51,6 +68,30 @@ class Executor:
     def preload(self, entry: ModelEntry) -> list[Future[object]]:
         """Start loading every model bound to `entry`; the futures complete when each is loaded."""
         return [self._worker(entry, self.catalog.binding(entry, kind)).warm() for kind in entry.bindings]
+
+    def unload(self, entry: ModelEntry) -> list[str]:
+        """Unload every model bound to `entry`; the keys that were loaded."""
+        keys = {_worker_key(binding) for binding in self._serving(entry)}
+        return sorted(key for key in keys if self.residency.known(key) and self.residency.unload(key))
+
+    def pin(self, entry: ModelEntry, pinned: bool = True) -> list[Future[object]]:
+        """Keep `entry`'s models resident (loading them now); pinned=False lets them be evicted again."""
+        futures = self.preload(entry) if pinned else []
+        for binding in self._serving(entry):
+            self._worker(entry, binding)
+            self.residency.pin(_worker_key(binding), pinned)
+        return futures
+
+    def placement(self, binding: Binding) -> Placement:
+        """Where `binding` runs, as resolved so far (never imports torch)."""
+        return self.devices.peek(binding.options)
+
+    def resident(self, binding: Binding) -> ResidentInfo | None:
+        key = _worker_key(binding)
+        return self.residency.info(key) if self.residency.known(key) else None
+
+    def _serving(self, entry: ModelEntry) -> list[Binding]:
+        return [self.catalog.binding(entry, kind) for kind in entry.bindings]
 
     def binding_key(self, entry: ModelEntry, kind: TaskKind) -> str:
         """A stable name for the weights and options serving (entry, kind)."""
@@ -70,7 +111,9 @@ class Executor:
         with self._lock:
             worker = self._workers.get(key)
             if worker is None:
-                worker = ModelWorker(key, lambda: self._load(binding), self._queue_size)
+                placement = self.devices.placement(binding.options)
+                self.residency.register(key, placement, lambda: self._load(binding, placement))
+                worker = ModelWorker(key, self.residency, self._queue_size)
                 self._workers[key] = worker
         return worker
 
@@ -81,13 +124,15 @@ class Executor:
     def shutdown(self) -> None:
         for worker in self.workers().values():
             worker.stop(timeout=30)
+        self.residency.close()
 
-    def _load(self, binding: Binding) -> Backend:
+    def _load(self, binding: Binding, placement: Placement) -> Backend:
         spec = LoadSpec(
             weights=binding.weights,
             weights_dir=self.catalog.weights_dir(binding.weights),
             options=binding.options,
-            device=self._device,
+            device=placement.device,
+            dtype=placement.dtype,
             threads=self._threads,
         )
         return load_backend(binding.backend, spec)
