@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 import click
 
+from outcrop.cli.client import fail
 from outcrop.cli.context import settings_from
+from outcrop.runtime.devices import DeviceError, check_names
+
+EXIT_BAD_DEVICE = 2
+T = TypeVar("T")
 
 
 @click.command()
@@ -24,6 +31,17 @@ def serve(ctx: click.Context, host: str | None, port: int | None, preload: tuple
     settings = settings_from(ctx, host=host, port=port, preload=preload or None)
     settings.home.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _resolve_devices(lambda: check_names(settings.device, settings.dtype))  # a typo: before building anything
     app = build_app(settings)
+    placement = _resolve_devices(app.state.outcrop.executor.devices.default)
+    click.echo(f"Models run on {placement.device} in {placement.dtype}")
     click.echo(f"Outcrop on http://{settings.host}:{settings.port} (profile {settings.profile}, home {settings.home})")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, h11_max_incomplete_event_size=None)
+
+
+def _resolve_devices(resolve: Callable[[], T]) -> T:
+    """Check OUTCROP_DEVICE / OUTCROP_DTYPE now: a device that is not there stops the server before it serves."""
+    try:
+        return resolve()
+    except DeviceError as error:
+        fail(str(error), EXIT_BAD_DEVICE)
