@@ -80,6 +80,26 @@ class ConflictError(OutcropError):
     sender_fault = True
 
 
+class NotFoundError(OutcropError):
+    """S3 Vectors' name for a missing bucket or index (Bedrock says ResourceNotFoundException)."""
+
+    code = "NotFoundException"
+    http_status = 404
+    sender_fault = True
+
+
+class VectorConflictError(ConflictError):
+    """S3 Vectors answers a conflict with 409, where Bedrock uses 400."""
+
+    http_status = 409
+
+
+class VectorQuotaError(ServiceQuotaExceededError):
+    """S3 Vectors answers an exceeded quota with 402, where Bedrock uses 400."""
+
+    http_status = 402
+
+
 class InternalServerError(OutcropError):
     code = "InternalServerException"
     http_status = 500

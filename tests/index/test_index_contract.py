@@ -82,6 +82,20 @@ def test_delete(index: VectorIndex):
     assert index.count() == 4
 
 
+def test_keys_page_in_code_point_order(index: VectorIndex):
+    ids = ["b", "a", "Z", "é", "ab", "☃", "a b"]
+    data = vectors(len(ids))
+    index.upsert([Record(id, data[i]) for i, id in enumerate(ids)])
+    index.delete(["ab"])
+    expected = sorted(set(ids) - {"ab"})
+    pages, after = [], None
+    while page := index.keys(after, 2):
+        pages.append(page)
+        after = page[-1]
+    assert [id for page in pages for id in page] == expected
+    assert all(len(page) == 2 for page in pages[:-1])
+
+
 def test_delete_then_reinsert_same_id(index: VectorIndex):
     data = vectors(3)
     index.upsert([record(i, data[i]) for i in range(3)])

@@ -54,6 +54,9 @@ class VectorIndex(Protocol):
     def get(self, ids: Sequence[str]) -> list[Record]:
         """Records by id, in the given order; unknown ids are skipped."""
 
+    def keys(self, after: str | None, limit: int) -> list[str]:
+        """Up to `limit` ids in code-point order, starting after `after` (from the first when None)."""
+
     def count(self) -> int: ...
 
     def close(self) -> None: ...

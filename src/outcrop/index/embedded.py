@@ -150,6 +150,11 @@ class EmbeddedIndex:
             if id in rows
         ]
 
+    def keys(self, after: str | None, limit: int) -> list[str]:
+        sql = "SELECT id FROM records WHERE id > ? ORDER BY id LIMIT ?"  # BINARY collation: UTF-8 byte order
+        with self._lock:
+            return [row[0] for row in self._db.execute(sql, (after or "", limit))]
+
     def count(self) -> int:
         with self._lock:
             return len(self._engine)

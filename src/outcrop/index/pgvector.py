@@ -149,6 +149,12 @@ class PgVectorIndex:
             rows = {row[0]: row for row in self._conn.execute(statement, (list(ids),))}
         return [Record(id, _array(rows[id][1]), rows[id][2]) for id in ids if id in rows]
 
+    def keys(self, after: str | None, limit: int) -> list[str]:
+        statement = sql.SQL('SELECT id FROM {} WHERE id COLLATE "C" > %s ORDER BY id COLLATE "C" LIMIT %s')
+        with self._lock:
+            rows = self._conn.execute(statement.format(self._table), (after or "", limit)).fetchall()
+        return [row[0] for row in rows]
+
     def count(self) -> int:
         with self._lock:
             row = self._conn.execute(sql.SQL("SELECT count(*) FROM {}").format(self._table)).fetchone()

@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 ALGORITHM = "AWS4-HMAC-SHA256"
-ACCEPTED_SERVICES: frozenset[str] = frozenset({"bedrock"})
+ACCEPTED_SERVICES: frozenset[str] = frozenset({"bedrock", "s3vectors"})  # s3vectors signs the same way
 BEARER_PRINCIPAL = "bearer"
 """What `verify` returns for a request authenticated with a configured bearer token."""
 
