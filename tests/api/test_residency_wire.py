@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from support.live_server import LiveServer, start_server
@@ -101,3 +102,9 @@ def test_one_byte_budget_keeps_one_model_and_serves_three_families_in_turn(tmp_p
             assert reply["stopReason"] in ("end_turn", "max_tokens")
             assert sum(info.loaded for info in residency.snapshot()) == 1
         assert residency.stats.evictions == 5
+        metrics = httpx.get(f"{server.url}/metrics").text
+        assert "outcrop_model_evictions_total 5.0" in metrics
+        assert 'outcrop_task_seconds_count{model="amazon.nova-micro-v1:0",task="CONVERSE"} 2.0' in metrics
+        health = httpx.get(f"{server.url}/health").json()
+        assert health["memory"]["cpu"]["budget"] == 1
+        assert health["devices"]["resolved"] == ["cpu"]

@@ -17,6 +17,7 @@ from outcrop import __version__
 from outcrop.api.bedrock import agent_runtime_api, async_api, control_api, runtime_api, sts_api
 from outcrop.api.errors import on_outcrop_error, on_request_validation_error, on_unexpected_error
 from outcrop.api.job_wiring import build_jobs
+from outcrop.api.metrics import Metrics
 from outcrop.api.native import chat as chat_api
 from outcrop.api.native import embeddings as embeddings_api
 from outcrop.api.native import images as images_api
@@ -25,6 +26,7 @@ from outcrop.api.native import knowledge_bases as knowledge_bases_api
 from outcrop.api.native import models as models_api
 from outcrop.api.native import review as review_api
 from outcrop.api.native import ui as ui_api
+from outcrop.api.request_ids import request_id_middleware
 from outcrop.api.state import ServerState
 from outcrop.catalog import Catalog, load_catalog
 from outcrop.errors import OutcropError
@@ -117,6 +119,9 @@ def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
 
     app = FastAPI(title="Outcrop", version=__version__, lifespan=lifespan)
     app.state.outcrop = server
+    metrics = Metrics(server.executor)
+    app.middleware("http")(request_id_middleware)
+    app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
     app.add_exception_handler(OutcropError, on_outcrop_error)
     app.add_exception_handler(Exception, on_unexpected_error)
     app.add_exception_handler(RequestValidationError, on_request_validation_error)
@@ -133,6 +138,10 @@ def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
 
     @app.get("/health", tags=["meta"])
     async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "version": __version__, "profile": server.catalog.profile})
+        residency = server.executor.residency
+        memory = {d: {"budget": b, "used": residency.used(d)} for d, b in residency.budgets().items()}
+        devices = {"configured": server.settings.device, "resolved": server.executor.devices.resolved()}
+        return JSONResponse({"status": "ok", "version": __version__, "profile": server.catalog.profile,
+                             "devices": devices, "memory": memory})  # fmt: skip
 
     return app

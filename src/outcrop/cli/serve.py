@@ -27,10 +27,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None, preload: tuple
     import uvicorn
 
     from outcrop.api.app import build_app
+    from outcrop.api.request_ids import install_log_field
 
     settings = settings_from(ctx, host=host, port=port, preload=preload or None)
     settings.home.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_field()
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+    )
     _resolve_devices(lambda: check_names(settings.device, settings.dtype))  # a typo: before building anything
     app = build_app(settings)
     placement = _resolve_devices(app.state.outcrop.executor.devices.default)
