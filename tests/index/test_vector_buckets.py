@@ -98,3 +98,18 @@ def test_pgvector_dimension_bound_is_a_validation_error(tmp_path):
                                  encryption={})  # fmt: skip
     finally:
         service.close()
+
+
+@pytest.mark.parametrize(
+    ("row", "says"),
+    [
+        (["1", 2.0], "numbers only"),
+        ([True, 1.0], "numbers only"),
+        ([1.0, 1e39], "beyond float32"),
+        ([1.0], "holds 2-dimensional"),
+    ],
+)
+def test_bad_vectors_are_validation_errors(buckets, row, says):
+    buckets.create_index("bucket", "c", dimension=2, metric=Metric.COSINE, non_filterable=[], encryption={})
+    with pytest.raises(ValidationError, match=says):
+        buckets.put("bucket", "c", [NewVector("k", row)])

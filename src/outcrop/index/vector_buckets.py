@@ -17,6 +17,7 @@ import time
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +235,8 @@ class VectorBuckets:
 def _matrix(rows: Sequence[Sequence[float]], info: VectorIndexInfo, where: str) -> Floats:
     """Validated float32 rows of the index's dimension."""
     for i, row in enumerate(rows):
+        if not all(isinstance(v, Real) and not isinstance(v, bool | np.bool_) for v in row):
+            raise ValidationError(f"{where}[{i}] must hold numbers only (float32 values), not strings or booleans.")
         if len(row) != info.dimension:
             raise ValidationError(
                 f"{where}[{i}] has {len(row)} dimensions; index {info.name} holds {info.dimension}-dimensional "
