@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from outcrop import __version__
-from outcrop.api.bedrock import agent_runtime_api, async_api, control_api, runtime_api, sts_api
+from outcrop.api.bedrock import agent_api, agent_runtime_api, async_api, control_api, runtime_api, sts_api
+from outcrop.api.bedrock.s3vectors_api import ROUTES as S3VECTORS_ROUTES
 from outcrop.api.errors import on_outcrop_error, on_request_validation_error, on_unexpected_error
 from outcrop.api.job_wiring import build_jobs
 from outcrop.api.metrics import Metrics
@@ -65,6 +66,7 @@ def build_state(settings: Settings, catalog: Catalog | None = None) -> ServerSta
         IndexStores(settings.home / "kb", settings.pg_dsn),
         ModelEmbeddings(embedder),
         s3_client=lambda: s3_client(settings),
+        ingest_in_flight=max(1, settings.queue_size // 2),  # the other half of each model's queue stays interactive
     )
     guard = ContentFilter(FilterRules.for_home(settings.home))
     review = ReviewStore(
@@ -125,7 +127,10 @@ def build_app(settings: Settings, state: ServerState | None = None) -> FastAPI:
     app.add_exception_handler(OutcropError, on_outcrop_error)
     app.add_exception_handler(Exception, on_unexpected_error)
     app.add_exception_handler(RequestValidationError, on_request_validation_error)
-    app.router.routes.extend([*runtime_api.ROUTES, *async_api.ROUTES, *control_api.ROUTES, *agent_runtime_api.ROUTES])
+    app.router.routes.extend(
+        [*runtime_api.ROUTES, *async_api.ROUTES, *control_api.ROUTES, *agent_runtime_api.ROUTES, *agent_api.ROUTES]
+    )
+    app.router.routes.extend(S3VECTORS_ROUTES)
     app.include_router(knowledge_bases_api.router)
     app.include_router(review_api.router)
     app.include_router(images_api.router)
