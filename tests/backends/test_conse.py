@@ -241,7 +241,7 @@ def test_zero_shot_retrieval_between_captions_and_photos(conse, photos):
 @pytest.mark.parametrize(("dimension", "floor"), [(256, 0.98), (384, 0.999)])
 def test_shorter_vectors_rank_pairs_as_1024_does(conse, photos, dimension, floor):
     # All pairwise cosines among the 10 photos and 10 captions (190 pairs). Measured 0.9988 at 256; 1.0000 at
-    # 384, which is the whole native space rotated (1024 is it padded with zeros), so only rounding differs.
+    # 384, which is the whole native space rotated (1024 is it spread by an isometry), so only rounding differs.
     full = np.concatenate(_vectors(conse, photos, 1024))
     short = np.concatenate(_vectors(conse, photos, dimension))
     pairs = np.triu_indices(len(full), k=1)

@@ -3,13 +3,15 @@
 A model's native d-dimensional unit vectors are rotated into a fixed orthonormal basis whose axes are ordered by
 how much of a reference set's energy they carry (an uncentred PCA of, e.g., the text embeddings of ImageNet's
 class names). A shorter output keeps the leading axes and is renormalised, so 256-d text and 256-d image vectors
-live in the same truncated space and rankings agree closely with the full one; a longer output pads with zeros,
-which leaves every cosine unchanged. The basis travels with the weights, so the same input always gives the
-same vector.
+live in the same truncated space and rankings agree closely with the full one. A longer output than the model
+has cannot add information: it is the native vector spread over every axis by a fixed isometry (orthonormal
+columns, seeded by the two sizes), which leaves every cosine unchanged without leaving axes at zero for a vector
+store to waste. The basis travels with the weights, so the same input always gives the same vector.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -50,10 +52,7 @@ class EmbeddingSpace:
         """Native vectors (n x d or d) -> unit vectors of `length` in this space."""
         rows = np.atleast_2d(np.asarray(native, dtype=np.float64))
         rotated = rows @ self.basis.T
-        if length <= self.native_dimension:
-            out = rotated[:, :length]
-        else:
-            out = np.pad(rotated, ((0, 0), (0, length - self.native_dimension)))
+        out = rotated[:, :length] if length <= self.native_dimension else rotated @ spread(length, rotated.shape[1]).T
         result = unit(out).astype(np.float32)
         return result[0] if np.ndim(native) == 1 else result
 
@@ -63,3 +62,11 @@ class EmbeddingSpace:
     @classmethod
     def load(cls, path: Path) -> EmbeddingSpace:
         return cls(np.load(path))
+
+
+@lru_cache(maxsize=8)
+def spread(length: int, native: int) -> NDArray[np.float64]:
+    """A fixed length x native matrix with orthonormal columns: x -> spread @ x keeps every inner product."""
+    rng = np.random.default_rng([length, native])
+    q, r = np.linalg.qr(rng.standard_normal((length, native)))
+    return q * np.sign(np.diag(r))  # QR's signs depend on the LAPACK build; fixing them keeps vectors reproducible

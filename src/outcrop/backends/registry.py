@@ -13,6 +13,7 @@ BACKENDS: dict[str, str] = {
     "conse": "outcrop.backends.conse:load",
     "diffusion": "outcrop.backends.diffusion:load",
     "video": "outcrop.backends.video:load",
+    "sentence": "outcrop.backends.sentence:load",
 }
 
 

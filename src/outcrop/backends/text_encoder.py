@@ -46,6 +46,10 @@ class TextEncoder:
     def model(self) -> Any:
         return self._model
 
+    def vocabulary(self) -> dict[str, int]:
+        """The tokenizer's token -> id table."""
+        return dict(self._tokenizer.get_vocab())
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens per text before any cut, [CLS] and [SEP] included."""
         ids = self._tokenizer(list(texts), add_special_tokens=True, truncation=False)["input_ids"]

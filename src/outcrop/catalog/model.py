@@ -25,16 +25,28 @@ class Family(StrEnum):
     NOVA_REEL_V1_0 = "nova-reel-v1:0"
     NOVA_REEL_V1_1 = "nova-reel-v1:1"
     NOVA_2_EMBED = "nova-2-embed"
+    TITAN_EMBED_TEXT_V1 = "titan-embed-text-v1"
+    TITAN_EMBED_TEXT_V2 = "titan-embed-text-v2"
+    COHERE_EMBED_V3 = "cohere-embed-v3"
+    COHERE_EMBED_V4 = "cohere-embed-v4"
     TEXT = "text"
 
 
 EMBEDDING_DIMENSIONS: dict[Family, tuple[int, ...]] = {
     Family.TITAN_EMBED_IMAGE: (256, 384, 1024),
     Family.NOVA_2_EMBED: (256, 384, 1024, 3072),
+    Family.TITAN_EMBED_TEXT_V1: (1536,),
+    Family.TITAN_EMBED_TEXT_V2: (256, 512, 1024),
+    Family.COHERE_EMBED_V3: (1024,),
+    Family.COHERE_EMBED_V4: (256, 512, 1024, 1536),
 }
 EMBEDDING_TEXT_TOKENS: dict[Family, int] = {  # the longest text each family embeds (Bedrock's documented limits)
     Family.TITAN_EMBED_IMAGE: 256,
     Family.NOVA_2_EMBED: 8192,
+    Family.TITAN_EMBED_TEXT_V1: 8192,
+    Family.TITAN_EMBED_TEXT_V2: 8192,
+    Family.COHERE_EMBED_V3: 512,
+    Family.COHERE_EMBED_V4: 128_000,
 }
 
 

@@ -10,6 +10,10 @@ from outcrop.runtime.executor import Executor
 from outcrop.tasks import EmbedTask, TaskKind
 from outcrop.tasks.embed import EmbedResult
 
+# Bumped when the same weights start producing other vectors (a knowledge base built before is re-embedded, cached
+# vectors are not reused). "+iso": outputs longer than the model's native size are spread by an isometry, not padded.
+SPACE_REVISION = "+iso"
+
 
 class Embedder:
     def __init__(self, executor: Executor, cache: EmbeddingCache | None) -> None:
@@ -18,7 +22,7 @@ class Embedder:
 
     def space(self, entry: ModelEntry) -> str:
         """Which weights currently serve this model's embeddings; vectors from different spaces never mix."""
-        return self.executor.binding_key(entry, TaskKind.EMBED)
+        return f"{self.executor.binding_key(entry, TaskKind.EMBED)}{SPACE_REVISION}"
 
     async def embed(self, entry: ModelEntry, task: EmbedTask) -> EmbedResult:
         key = content_key(self.space(entry), task) if self.cache is not None else ""

@@ -23,6 +23,7 @@ from outcrop.errors import ValidationError
 from outcrop.tasks import (
     ColorGuidedTask,
     ConverseTask,
+    EmbedBatchTask,
     EmbedTask,
     ImageVariationTask,
     InpaintTask,
@@ -246,4 +247,6 @@ def images_of(task: Task) -> list[Image]:
         found.extend(image for message in task.messages for image in message.images)
     if isinstance(task, RemoveBackgroundTask | EmbedTask):
         found.append(task.image)
+    if isinstance(task, EmbedBatchTask):
+        found.extend(inner.image for inner in task.tasks)
     return [image for image in found if image is not None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from outcrop.tasks.color_guided import ColorGuidedTask
 from outcrop.tasks.converse import ConverseTask
-from outcrop.tasks.embed import EmbedTask
+from outcrop.tasks.embed import EmbedBatchTask, EmbedTask
 from outcrop.tasks.image_variation import ImageVariationTask
 from outcrop.tasks.inpaint import InpaintTask
 from outcrop.tasks.kinds import TaskKind
@@ -16,6 +16,7 @@ from outcrop.tasks.virtual_try_on import VirtualTryOnTask
 
 Task = (
     EmbedTask
+    | EmbedBatchTask
     | TextToImageTask
     | ImageVariationTask
     | InpaintTask
@@ -30,6 +31,7 @@ Task = (
 __all__ = [
     "ColorGuidedTask",
     "ConverseTask",
+    "EmbedBatchTask",
     "EmbedTask",
     "ImageVariationTask",
     "InpaintTask",

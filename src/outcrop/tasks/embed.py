@@ -41,6 +41,14 @@ class EmbedTask:
 
 
 @dataclass(frozen=True)
+class EmbedBatchTask:
+    """Several embeddings in one request (Cohere's `texts`): each is embedded, and cached, on its own."""
+
+    tasks: tuple[EmbedTask, ...]
+    kind: TaskKind = TaskKind.EMBED
+
+
+@dataclass(frozen=True)
 class EmbedResult:
     vector: NDArray[np.float32]
     text_token_count: int = 0

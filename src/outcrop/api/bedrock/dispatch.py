@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, assert_never
 
 import numpy as np
 
+from outcrop.api.bedrock.bodies.cohere_embed import encode_cohere, parse_cohere_embed
 from outcrop.api.bedrock.bodies.converse import parse_native_text
 from outcrop.api.bedrock.bodies.image_body import parse_image_body
 from outcrop.api.bedrock.bodies.image_family import NOVA_CANVAS, TITAN_V1, TITAN_V2
 from outcrop.api.bedrock.bodies.nova_embed import parse_nova_embed
 from outcrop.api.bedrock.bodies.titan_embed import parse_titan_embed
+from outcrop.api.bedrock.bodies.titan_text_embed import encode_titan_text, parse_titan_text_v1, parse_titan_text_v2
 from outcrop.catalog import Family, ModelEntry
 from outcrop.errors import ModelError, ValidationError
 from outcrop.safety.filters import outputs_message
-from outcrop.tasks import EmbedTask, Task
+from outcrop.tasks import EmbedBatchTask, EmbedTask, Task
 from outcrop.tasks.converse import ConverseResult
 from outcrop.tasks.embed import EmbedResult
 from outcrop.tasks.generation import ImagesResult
@@ -26,29 +28,43 @@ Json = dict[str, Any]
 _IMAGE_FAMILIES = {Family.TITAN_IMAGE_V1: TITAN_V1, Family.TITAN_IMAGE_V2: TITAN_V2, Family.NOVA_CANVAS: NOVA_CANVAS}
 
 
+_PARSERS: dict[Family, Callable[[Mapping[str, Any]], Task]] = {
+    Family.TITAN_EMBED_IMAGE: parse_titan_embed,
+    Family.NOVA_2_EMBED: parse_nova_embed,
+    Family.TITAN_EMBED_TEXT_V1: parse_titan_text_v1,
+    Family.TITAN_EMBED_TEXT_V2: parse_titan_text_v2,
+    Family.COHERE_EMBED_V3: lambda body: parse_cohere_embed(body, Family.COHERE_EMBED_V3),
+    Family.COHERE_EMBED_V4: lambda body: parse_cohere_embed(body, Family.COHERE_EMBED_V4),
+    Family.TEXT: parse_native_text,
+}
+
+
 def parse_invoke_body(entry: ModelEntry, body: Mapping[str, Any]) -> Task:
     family = entry.family
     match family:
         case Family.TITAN_IMAGE_V1 | Family.TITAN_IMAGE_V2 | Family.NOVA_CANVAS:
             return parse_image_body(body, _IMAGE_FAMILIES[family])
-        case Family.TITAN_EMBED_IMAGE:
-            return parse_titan_embed(body)
-        case Family.NOVA_2_EMBED:
-            return parse_nova_embed(body)
-        case Family.TEXT:
-            return parse_native_text(body)
         case Family.NOVA_REEL_V1_0 | Family.NOVA_REEL_V1_1:
             raise ValidationError(
                 f"{entry.model_id} is available only through StartAsyncInvoke; "
                 "call start_async_invoke with this body as modelInput."
             )
+        case (
+            Family.TITAN_EMBED_IMAGE | Family.NOVA_2_EMBED | Family.TITAN_EMBED_TEXT_V1 | Family.TITAN_EMBED_TEXT_V2
+            | Family.COHERE_EMBED_V3 | Family.COHERE_EMBED_V4 | Family.TEXT
+        ):  # fmt: skip
+            return _PARSERS[family](body)
         case _:
             assert_never(family)
 
 
-def encode_invoke(entry: ModelEntry, task: Task, result: object) -> Json:
+def encode_invoke(entry: ModelEntry, task: Task, result: object, body: Mapping[str, Any]) -> Json:
     if isinstance(result, ImagesResult):
         return encode_images(result)
+    if isinstance(result, list) and isinstance(task, EmbedBatchTask):
+        return encode_cohere(body, result)
+    if isinstance(result, EmbedResult) and entry.family in (Family.TITAN_EMBED_TEXT_V1, Family.TITAN_EMBED_TEXT_V2):
+        return encode_titan_text(body, result, 2 if entry.family is Family.TITAN_EMBED_TEXT_V2 else 1)
     if isinstance(result, EmbedResult) and isinstance(task, EmbedTask):
         return encode_embedding(entry.family, task, result)
     if isinstance(result, ConverseResult):
@@ -96,4 +112,6 @@ def token_headers(result: object) -> dict[str, str]:
         }
     if isinstance(result, EmbedResult):
         return {"X-Amzn-Bedrock-Input-Token-Count": str(result.text_token_count)}
+    if isinstance(result, list) and all(isinstance(r, EmbedResult) for r in result):
+        return {"X-Amzn-Bedrock-Input-Token-Count": str(sum(r.text_token_count for r in result))}
     return {}

@@ -16,7 +16,7 @@ from outcrop.api.bedrock.routing import RawPathRoute
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.catalog import Family
 from outcrop.errors import ModelError, ValidationError
-from outcrop.tasks import EmbedTask
+from outcrop.tasks import EmbedBatchTask, EmbedTask
 from outcrop.tasks.converse import ConverseResult
 from outcrop.tasks.generation import ImagesResult
 
@@ -26,11 +26,14 @@ async def invoke_model(request: Request) -> Response:
     state = state_of(request)
     entry = state.catalog.resolve(request.path_params["modelId"])
     check_json_content_type(request)
-    task = parse_invoke_body(entry, json_object(body))
+    payload_in = json_object(body)
+    task = parse_invoke_body(entry, payload_in)
     state.guard.check_task(entry.model_id, task)
     started = time.monotonic()
     if isinstance(task, EmbedTask):
         result: object = await state.embedder.embed(entry, task)
+    elif isinstance(task, EmbedBatchTask):
+        result = list(await asyncio.gather(*(state.embedder.embed(entry, inner) for inner in task.tasks)))
     else:
         result = await state.executor.run(entry, task)
     if isinstance(result, ImagesResult):
@@ -41,7 +44,7 @@ async def invoke_model(request: Request) -> Response:
         "X-Amzn-Bedrock-Invocation-Latency": str(latency_ms),
         **token_headers(result),
     }
-    payload = json.dumps(encode_invoke(entry, task, result))
+    payload = json.dumps(encode_invoke(entry, task, result, payload_in))
     return Response(payload, media_type="application/json", headers=headers)
 
 

@@ -25,6 +25,7 @@ _IMAGE_LIMITS: dict[Family, ImageLimits] = {
     Family.TITAN_EMBED_IMAGE: titan_embed.IMAGE_LIMITS,
     Family.NOVA_2_EMBED: nova_embed.IMAGE_LIMITS,
 }
+_NO_IMAGES = ImageLimits(max_bytes=0, max_side=0, max_pixels=0)  # text-only families: refused before decoding
 EmbeddingRequest = request_model(
     EmbedTask,
     "EmbeddingRequest",
@@ -44,10 +45,9 @@ async def create(request: Request, body: BaseModel) -> EmbeddingResponse:
     state = state_of(request)
     model_id: str = getattr(body, "model_id")  # noqa: B009  # added by the request model, not the Task
     entry = state.catalog.resolve(model_id)
-    limits = _IMAGE_LIMITS.get(entry.family)
-    if limits is None:
-        raise ValidationError(f"{model_id} does not embed; send modelId {DEFAULT_MODEL} or a Nova 2 embeddings model.")
-    task = _task(body, entry.family, limits)
+    if entry.family not in EMBEDDING_DIMENSIONS:
+        raise ValidationError(f"{model_id} does not embed; send modelId {DEFAULT_MODEL} or another embeddings model.")
+    task = _task(body, entry.family, _IMAGE_LIMITS.get(entry.family))
     state.guard.check_task(entry.model_id, task)
     result = await state.embedder.embed(entry, task)
     vector = np.asarray(result.vector, dtype=np.float32)
@@ -57,10 +57,12 @@ async def create(request: Request, body: BaseModel) -> EmbeddingResponse:
     )  # fmt: skip
 
 
-def _task(body: BaseModel, family: Family, limits: ImageLimits) -> EmbedTask:
+def _task(body: BaseModel, family: Family, limits: ImageLimits | None) -> EmbedTask:
     if getattr(body, "text", None) is None and getattr(body, "image", None) is None:
         raise ValidationError("Send text, an image (base64), or both to embed.")
-    task: EmbedTask = build_task(body, lambda data, where: decode_image(data, where, limits))
+    if limits is None and getattr(body, "image", None) is not None:
+        raise ValidationError("This model embeds text only; send text, or choose an image embedding model.")
+    task: EmbedTask = build_task(body, lambda data, where: decode_image(data, where, limits or _NO_IMAGES))
     allowed = EMBEDDING_DIMENSIONS[family]
     if task.dimension not in allowed:
         sizes = ", ".join(str(d) for d in allowed)
