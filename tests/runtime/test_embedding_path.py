@@ -51,6 +51,21 @@ def test_repeated_image_costs_no_model_call(double_server):
     assert cache.stats.hits >= 1
 
 
+def test_every_output_length_of_one_input_costs_one_model_call(double_server):
+    """The cache keeps the full-length vector and derives each length: 256, 384 and 1024 after one call."""
+    client = double_server.client("bedrock-runtime")
+    before = sum(double_embedder.CALLS)
+    replies = [titan(client, inputText="teal ceramic vase", embeddingConfig={"outputEmbeddingLength": n})
+               for n in (1024, 256, 384)]  # fmt: skip
+    assert sum(double_embedder.CALLS) == before + 1
+    full, short = np.array(replies[0]["embedding"]), np.array(replies[1]["embedding"])
+    assert [len(r["embedding"]) for r in replies] == [1024, 256, 384]
+    assert abs(np.linalg.norm(short) - 1) < 1e-5
+    assert np.count_nonzero(full[64:]) == 1024 - 64  # the test double is 64-d: spread, not padded
+    np.testing.assert_allclose(titan(client, inputText="teal ceramic vase",
+                                     embeddingConfig={"outputEmbeddingLength": 256})["embedding"], short, atol=1e-7)  # fmt: skip
+
+
 def test_concurrent_requests_are_batched(double_server):
     client = double_server.client("bedrock-runtime")
     double_embedder.CALLS.clear()

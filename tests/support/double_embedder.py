@@ -12,7 +12,7 @@ import hashlib
 import numpy as np
 
 from outcrop.backends.base import LoadSpec, ProgressFn
-from outcrop.backends.embedding_space import EmbeddingSpace
+from outcrop.backends.embedding_space import EmbeddingSpace, at_length
 from outcrop.tasks import EmbedTask, Task, TaskKind
 from outcrop.tasks.embed import EmbedResult
 
@@ -69,7 +69,8 @@ class DoubleEmbedder:
         if task.image is not None:
             parts.append(_seeded(image_key(task)))
         tokens = len(task.text.split()) if task.text else 0
-        return EmbedResult(vector=self.space.project(np.mean(parts, axis=0), task.dimension), text_token_count=tokens)
+        full = self.space.rotate(np.mean(parts, axis=0))
+        return EmbedResult(vector=at_length(full, task.dimension), text_token_count=tokens, full=full)
 
     def close(self) -> None:
         pass

@@ -37,7 +37,7 @@ from PIL.Image import Image
 
 from outcrop.atomic_write import write_atomically
 from outcrop.backends.base import LoadSpec, ProgressFn
-from outcrop.backends.embedding_space import EmbeddingSpace, unit
+from outcrop.backends.embedding_space import EmbeddingSpace, at_length, unit
 from outcrop.backends.hf import quiet_transformers
 from outcrop.backends.placement import file_bytes, module_bytes, ort_providers, place, torch_dtype
 from outcrop.errors import ValidationError
@@ -404,7 +404,8 @@ class ClipBackend:
             parts += [next(image_vectors)] if task.image is not None else []
             # The mean of the two unit vectors; project() renormalises after rotating and cutting to length.
             native = np.mean(parts, axis=0)
-            results.append(EmbedResult(vector=self.space.project(native, task.dimension), text_token_count=count))
+            full = self.space.rotate(native)
+            results.append(EmbedResult(vector=at_length(full, task.dimension), text_token_count=count, full=full))
         return results
 
     def close(self) -> None:

@@ -50,7 +50,7 @@ from PIL.Image import Image
 
 from outcrop.atomic_write import write_atomically
 from outcrop.backends.base import LoadSpec, ProgressFn
-from outcrop.backends.embedding_space import EmbeddingSpace, unit
+from outcrop.backends.embedding_space import EmbeddingSpace, at_length, unit
 from outcrop.backends.placement import module_bytes, place, torch_dtype
 from outcrop.errors import ValidationError
 from outcrop.tasks import EmbedTask, Task, TaskKind
@@ -300,4 +300,5 @@ class ConseBackend:
     def _result(self, task: EmbedTask, tokens: int, text: Vector | None, image: Vector | None) -> EmbedResult:
         parts = [unit(part) for part in (text, image) if part is not None]
         native = unit(np.mean(parts, axis=0))
-        return EmbedResult(vector=self._space.project(native, task.dimension), text_token_count=tokens)
+        full = self._space.rotate(native)
+        return EmbedResult(vector=at_length(full, task.dimension), text_token_count=tokens, full=full)

@@ -50,11 +50,12 @@ class EmbeddingSpace:
 
     def project(self, native: NDArray[np.floating], length: int) -> Array:
         """Native vectors (n x d or d) -> unit vectors of `length` in this space."""
-        rows = np.atleast_2d(np.asarray(native, dtype=np.float64))
-        rotated = rows @ self.basis.T
-        out = rotated[:, :length] if length <= self.native_dimension else rotated @ spread(length, rotated.shape[1]).T
-        result = unit(out).astype(np.float32)
-        return result[0] if np.ndim(native) == 1 else result
+        return at_length(self.rotate(native), length)
+
+    def rotate(self, native: NDArray[np.floating]) -> Array:
+        """Native vectors (n x d or d) in this space's basis, at full length: every output length derives from it."""
+        rotated = unit(np.asarray(native, dtype=np.float64) @ self.basis.T)
+        return rotated.astype(np.float32)
 
     def save(self, path: Path) -> None:
         np.save(path, self.basis)
@@ -62,6 +63,16 @@ class EmbeddingSpace:
     @classmethod
     def load(cls, path: Path) -> EmbeddingSpace:
         return cls(np.load(path))
+
+
+def at_length(rotated: NDArray[np.floating], length: int) -> Array:
+    """Vectors in a space's basis (n x d or d) -> unit vectors of `length`: the leading axes, or all of them spread
+    by a fixed isometry when `length` is longer than d."""
+    rows = np.atleast_2d(np.asarray(rotated, dtype=np.float64))
+    native = rows.shape[1]
+    out = rows[:, :length] if length <= native else rows @ spread(length, native).T
+    result = unit(out).astype(np.float32)
+    return result[0] if np.ndim(rotated) == 1 else result
 
 
 @lru_cache(maxsize=8)

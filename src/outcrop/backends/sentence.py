@@ -20,7 +20,7 @@ import numpy as np
 
 from outcrop.atomic_write import write_atomically
 from outcrop.backends.base import LoadSpec, ProgressFn
-from outcrop.backends.embedding_space import EmbeddingSpace
+from outcrop.backends.embedding_space import EmbeddingSpace, at_length
 from outcrop.backends.placement import module_bytes, torch_dtype
 from outcrop.backends.text_encoder import TextEncoder, load_text_encoder
 from outcrop.errors import ValidationError
@@ -76,9 +76,10 @@ class SentenceBackend:
     def run_batch(self, tasks: list[Task]) -> list[EmbedResult]:
         embed_tasks = [self._checked(task) for task in tasks]
         encoded = self._encoder_or_fail().encode([self._prefixes.apply(task) for task in embed_tasks])
+        full = self._space.rotate(encoded.vectors)
         return [
-            EmbedResult(vector=self._space.project(vector, task.dimension), text_token_count=tokens)
-            for task, vector, tokens in zip(embed_tasks, encoded.vectors, encoded.token_counts, strict=True)
+            EmbedResult(vector=at_length(row, task.dimension), text_token_count=tokens, full=row)
+            for task, row, tokens in zip(embed_tasks, full, encoded.token_counts, strict=True)
         ]
 
     def _checked(self, task: Task) -> EmbedTask:

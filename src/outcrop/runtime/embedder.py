@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from outcrop.catalog import ModelEntry
 from outcrop.catalog.model import EMBEDDING_DIMENSIONS, EMBEDDING_TEXT_TOKENS
 from outcrop.errors import ModelError, ValidationError
-from outcrop.runtime.embedding_cache import EmbeddingCache, content_key
+from outcrop.runtime.embedding_cache import EmbeddingCache
 from outcrop.runtime.executor import Executor
 from outcrop.tasks import EmbedTask, TaskKind
 from outcrop.tasks.embed import EmbedResult
@@ -25,14 +27,15 @@ class Embedder:
         return f"{self.executor.binding_key(entry, TaskKind.EMBED)}{SPACE_REVISION}"
 
     async def embed(self, entry: ModelEntry, task: EmbedTask) -> EmbedResult:
-        key = content_key(self.space(entry), task) if self.cache is not None else ""
-        if self.cache is not None and (hit := self.cache.get(key)) is not None:
+        space = self.space(entry)
+        # The cache is SQLite: its reads and writes run in a thread, off the event loop.
+        if self.cache is not None and (hit := await asyncio.to_thread(self.cache.lookup, space, task)) is not None:
             return hit
         result = await self.executor.run(entry, task)
         if not isinstance(result, EmbedResult):
             raise ModelError(f"{entry.model_id} returned {type(result).__name__} instead of an embedding.")
         if self.cache is not None:
-            self.cache.put(key, result)
+            await asyncio.to_thread(self.cache.store, space, task, result)
         return result
 
 

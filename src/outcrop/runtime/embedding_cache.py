@@ -1,7 +1,9 @@
-"""A persistent, size-bounded cache of embeddings keyed by content hash + model space + dimension.
+"""A persistent, size-bounded cache of embeddings keyed by content hash + model space.
 
-A repeated image (the same product photo ingested twice, or queried again) costs no model call. Entries live in
-one SQLite file under OUTCROP_HOME; the least recently used are evicted past `max_entries`.
+A repeated image (the same product photo ingested twice, or queried again) costs no model call. One vector is kept
+per input, in the model's own basis at full length (`EmbedResult.full`), and each output length is derived from it;
+a backend that gives no such vector is cached per length. Entries live in one SQLite file under OUTCROP_HOME; the
+least recently used are evicted past `max_entries`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
+from outcrop.backends.embedding_space import at_length
 from outcrop.tasks import EmbedTask
 from outcrop.tasks.embed import EmbedResult
 
@@ -35,10 +39,10 @@ class CacheStats:
     misses: int = 0
 
 
-def content_key(space: str, task: EmbedTask) -> str:
-    """Hash of what determines the vector: the serving weights, the output length, the inputs."""
+def content_key(space: str, task: EmbedTask, length: int | None = None) -> str:
+    """Hash of what determines the vector: the serving weights, the inputs (and `length`, for per-length entries)."""
     digest = hashlib.sha256()
-    for part in (space, str(task.dimension), str(task.purpose), str(task.truncate)):
+    for part in (space, "full" if length is None else str(length), str(task.purpose), str(task.truncate)):
         digest.update(part.encode() + b"\0")
     if task.text is not None:
         digest.update(b"text\0" + task.text.encode())
@@ -58,7 +62,21 @@ class EmbeddingCache:
         self.max_entries = max_entries
         self.stats = CacheStats()
 
-    def get(self, key: str) -> EmbedResult | None:
+    def lookup(self, space: str, task: EmbedTask) -> EmbedResult | None:
+        """The task's embedding from a full-length entry (any output length) or a per-length one."""
+        full = self._get(content_key(space, task))
+        if full is not None:
+            vector = at_length(full.vector, task.dimension)
+            return EmbedResult(vector=vector, text_token_count=full.text_token_count, full=full.vector)
+        return self._get(content_key(space, task, task.dimension))
+
+    def store(self, space: str, task: EmbedTask, result: EmbedResult) -> None:
+        if result.full is not None:
+            self._put(content_key(space, task), result.full, result.text_token_count)
+        else:
+            self._put(content_key(space, task, task.dimension), result.vector, result.text_token_count)
+
+    def _get(self, key: str) -> EmbedResult | None:
         with self._lock:
             row = self._db.execute("SELECT vector, tokens FROM embeddings WHERE key = ?", (key,)).fetchone()
             if row is None:
@@ -68,12 +86,12 @@ class EmbeddingCache:
             self._db.execute("UPDATE embeddings SET used = ? WHERE key = ?", (time.time(), key))
         return EmbedResult(vector=np.frombuffer(row[0], dtype=np.float32).copy(), text_token_count=int(row[1]))
 
-    def put(self, key: str, result: EmbedResult) -> None:
-        vector = np.asarray(result.vector, dtype=np.float32).tobytes()
+    def _put(self, key: str, vector_in: NDArray[np.float32], tokens: int) -> None:
+        vector = np.asarray(vector_in, dtype=np.float32).tobytes()
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO embeddings (key, vector, tokens, used) VALUES (?, ?, ?, ?)",
-                (key, vector, result.text_token_count, time.time()),
+                (key, vector, tokens, time.time()),
             )
             self._evict()
 

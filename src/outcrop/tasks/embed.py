@@ -50,5 +50,9 @@ class EmbedBatchTask:
 
 @dataclass(frozen=True)
 class EmbedResult:
+    """`full` is the vector in the model's own basis at full length, when the backend has one: every output
+    length derives from it, so a cache keeps one vector per input instead of one per length."""
+
     vector: NDArray[np.float32]
     text_token_count: int = 0
+    full: NDArray[np.float32] | None = None
