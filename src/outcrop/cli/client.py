@@ -8,16 +8,16 @@ from typing import Any, NoReturn
 import click
 import httpx
 
-from outcrop.cli.context import settings_from
+from outcrop.cli.context import given_options, settings_from
 
 EXIT_API_ERROR = 1
 EXIT_NO_SERVER = 2
 
 
 def base_url(ctx: click.Context) -> str:
-    root = ctx.find_root().params
-    if root.get("url"):
-        return str(root["url"]).rstrip("/")
+    url = given_options(ctx).get("url")
+    if url:
+        return str(url).rstrip("/")
     settings = settings_from(ctx)
     return f"http://{settings.host}:{settings.port}"
 

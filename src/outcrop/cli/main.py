@@ -6,7 +6,7 @@ import click
 
 from outcrop import __version__
 from outcrop.cli.chat import chat
-from outcrop.cli.context import home_option, profile_option
+from outcrop.cli.context import accept_global_options, home_option, profile_option, url_option
 from outcrop.cli.embed import embed
 from outcrop.cli.image import image
 from outcrop.cli.kb import kb
@@ -23,9 +23,7 @@ from outcrop.cli.worker import worker
 @click.version_option(__version__, prog_name="outcrop")
 @home_option
 @profile_option
-@click.option(
-    "--url", envvar="OUTCROP_URL", default=None, help="Server for client commands (default http://HOST:PORT)."
-)
+@url_option
 def cli(home: str | None, profile: str | None, url: str | None) -> None:
     """Outcrop: a self-hosted, Bedrock-compatible image and multimodal AI server."""
 
@@ -41,6 +39,7 @@ cli.add_command(provenance_group)
 cli.add_command(video)
 cli.add_command(chat)
 cli.add_command(worker)
+accept_global_options(cli)
 
 
 def main() -> None:
