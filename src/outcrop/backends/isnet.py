@@ -22,9 +22,14 @@ from outcrop.tasks.imaging import to_rgb
 
 
 def load(spec: LoadSpec) -> IsnetBackend:
-    """Open the ONNX file in `spec.weights_dir` (name from the `file` option, default `model.onnx`)."""
+    """Open the ONNX file in `spec.weights_dir` (name from the `file` option, default `model.onnx`); with no
+    weights directory, the built-in seeded toy model (`isnet_tiny`)."""
     if spec.weights_dir is None:
-        raise FileNotFoundError(f"ISNet weights '{spec.weights}' need a weights directory; none was given.")
+        from outcrop.backends import isnet_tiny
+
+        size = int(spec.options.get("input_size", isnet_tiny.INPUT_SIZE))
+        model = isnet_tiny.build_model(input_size=size)
+        return IsnetBackend(_session(model, spec), size, len(model))
     path = spec.weights_dir / str(spec.options.get("file", "model.onnx"))
     if not path.is_file():
         raise FileNotFoundError(
@@ -34,14 +39,15 @@ def load(spec: LoadSpec) -> IsnetBackend:
     return IsnetBackend(_session(path, spec), int(spec.options.get("input_size", 1024)), file_bytes(path))
 
 
-def _session(path: Path, spec: LoadSpec) -> Any:
+def _session(model: Path | bytes, spec: LoadSpec) -> Any:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     if spec.threads:
         options.intra_op_num_threads = spec.threads
     providers = ort_providers(spec.device, ort.get_available_providers())
-    return ort.InferenceSession(str(path), sess_options=options, providers=providers)
+    source = model if isinstance(model, bytes) else str(model)
+    return ort.InferenceSession(source, sess_options=options, providers=providers)
 
 
 class IsnetBackend:

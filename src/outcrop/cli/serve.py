@@ -40,6 +40,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, preload: tuple
     placement = _resolve_devices(app.state.outcrop.executor.devices.default)
     click.echo(f"Models run on {placement.device} in {placement.dtype}")
     click.echo(f"Outcrop on http://{settings.host}:{settings.port} (profile {settings.profile}, home {settings.home})")
+    if settings.profile == "tiny":
+        click.echo("The tiny profile serves every capability on seeded toy models built in code: outputs are noise.")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=log_level, h11_max_incomplete_event_size=None)
 
 
