@@ -22,7 +22,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", help="folder or s3://bucket/prefix of product images (default: generated samples)")
     parser.add_argument("--query", action="append", help="text query (repeatable)")
-    parser.add_argument("--kb", default="products", help="knowledge base name (reused if it exists)")
+    parser.add_argument(
+        "--kb",
+        default="outcrop-example-titan-embeddings",
+        help="knowledge base name (reused if it exists; the default is the example's own, so it never adds to yours)",
+    )
     parser.add_argument("--out", type=Path, default=Path("outcrop-out"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
