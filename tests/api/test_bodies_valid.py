@@ -6,8 +6,8 @@ from outcrop.api.bedrock.bodies.converse import parse_converse, parse_native_tex
 from outcrop.api.bedrock.bodies.image_body import parse_image_body
 from outcrop.api.bedrock.bodies.image_family import NOVA_CANVAS, TITAN_V1, TITAN_V2
 from outcrop.api.bedrock.bodies.nova_embed import parse_nova_embed
-from outcrop.api.bedrock.bodies.nova_reel import parse_reel_input
 from outcrop.api.bedrock.bodies.titan_embed import parse_titan_embed
+from outcrop.families.nova_reel import parse_reel_input
 from outcrop.tasks import (
     ColorGuidedTask,
     ConverseTask,

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from outcrop.api.bedrock.bodies.nova_reel import parse_reel_input
 from outcrop.errors import ValidationError
+from outcrop.families.nova_reel import parse_reel_input
 from support.images import png_b64
 
 FRAME = png_b64(1280, 720)

@@ -22,7 +22,6 @@ def server(request, tmp_path_factory, models_dir):
     with start_server(home, models_dir, "tiny", access_key_id=TEST_KEY, secret_access_key=TEST_SECRET,
                       **overrides) as live:  # fmt: skip
         yield live
-        live.server.config.app.state.s3vectors.close()
 
 
 @pytest.fixture(scope="module")
@@ -264,16 +263,14 @@ def test_vectors_survive_a_restart(tmp_path, models_dir, request, engine):
         s3v = live.client("s3vectors")
         bucket, index = new_index(s3v, "euclidean")
         put(s3v, bucket, index, rows, [{"n": i} for i in range(6)])
-        live.server.config.app.state.s3vectors.close()
     with start_server(tmp_path, models_dir, "tiny", **pg) as live:
         s3v = live.client("s3vectors")
         reply = s3v.query_vectors(vectorBucketName=bucket, indexName=index, topK=1, returnMetadata=True,
                                   queryVector={"float32": rows[5].tolist()})  # fmt: skip
         assert reply["vectors"] == [{"key": "k005", "metadata": {"n": 5}}]
-        live.server.config.app.state.s3vectors.close()
 
 
 def test_indexes_live_on_the_servers_engine(server, s3v):
     bucket, index = new_index(s3v)
-    engine = server.server.config.app.state.s3vectors.registry.index(bucket, index).engine
+    engine = server.server.config.app.state.outcrop.vector_buckets.registry.index(bucket, index).engine
     assert engine == ("pgvector" if server.settings.pg_dsn else "embedded")

@@ -18,18 +18,13 @@ def worker(ctx: click.Context, queues: tuple[str, ...], hostname: str | None) ->
     if not settings.broker_url:
         fail("set OUTCROP_BROKER_URL (redis://host:port/0) to run a Celery worker", 2)
     # Imported here: `outcrop --help` should not pay for the server's modules.
-    from outcrop.api.job_wiring import all_queues, job_runner, job_store, video_handler
-    from outcrop.catalog import load_catalog
     from outcrop.jobs.celery_queue import run_worker
-    from outcrop.runtime.executor import Executor
-    from outcrop.safety.release import Provenance, VideoRelease
-    from outcrop.safety.review import ReviewStore
+    from outcrop.services import build_services
+    from outcrop.services.job_wiring import all_queues
 
-    catalog = load_catalog(settings.profile, settings.models_dir, settings.catalog_file)
-    executor = Executor(catalog, threads=settings.torch_threads)
-    signer = Provenance(settings.keys_dir, settings.provenance_key, settings.c2pa_enabled, settings.c2pa_chain)
-    review = ReviewStore(settings.home / "review", enabled=settings.review_enabled)
-    release = VideoRelease(signer, review, settings.video_watermark_every)
+    services = build_services(settings)  # the server's own root: same executor, devices, review and release
     chosen = list(queues) or all_queues()
-    runner = job_runner(settings, job_store(settings), video_handler(settings, catalog, executor, release), chosen)
-    run_worker(settings.broker_url, runner, chosen, hostname=hostname)
+    try:
+        run_worker(settings.broker_url, services.job_workers.runner_for(chosen), chosen, hostname=hostname)
+    finally:
+        services.close()

@@ -362,6 +362,7 @@ class InProcessClient(Client):
     def __init__(self, settings: Settings, *, timeout: float = DEFAULT_TIMEOUT_S) -> None:
         from outcrop.api.app import build_app
         from outcrop.sdk.inprocess import ASGIThreadTransport
+        from outcrop.services import build_services
 
-        transport = ASGIThreadTransport(build_app(settings))
+        transport = ASGIThreadTransport(build_app(settings, build_services(settings)))
         super().__init__(http=httpx.Client(transport=transport, base_url="http://outcrop.local", timeout=timeout))

@@ -11,13 +11,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from outcrop.api.async_jobs import StartRequest
 from outcrop.api.bedrock.request import authenticated_body, json_object, state_of
 from outcrop.api.bedrock.routing import RawPathRoute
 from outcrop.api.bedrock.schema import array, check, obj, string
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.errors import ValidationError
 from outcrop.jobs import Job, JobQuery, JobStatus
+from outcrop.services.async_jobs import StartRequest
 
 Json = dict[str, Any]
 S3_URI = "^s3://[a-z0-9][.a-z0-9-]{1,61}[a-z0-9](/.*)?$"

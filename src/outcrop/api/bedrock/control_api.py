@@ -7,12 +7,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from outcrop.api.arns import model_arn
 from outcrop.api.bedrock.request import authenticated_body, state_of
 from outcrop.api.bedrock.routing import RawPathRoute
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.catalog import ModelEntry
 from outcrop.errors import ValidationError
+from outcrop.services.arns import model_arn
 
 Json = dict[str, Any]
 _FILTERS = ("byProvider", "byCustomizationType", "byOutputModality", "byInferenceType")

@@ -10,12 +10,12 @@ from starlette.requests import Request
 
 from outcrop.api.bedrock.schema import malformed
 from outcrop.api.bedrock.sigv4 import SignedRequest, verify
-from outcrop.api.state import ServerState
 from outcrop.errors import ValidationError
+from outcrop.services import Services
 
 
-def state_of(request: Request) -> ServerState:
-    state: ServerState = request.app.state.outcrop
+def state_of(request: Request) -> Services:
+    state: Services = request.app.state.outcrop
     return state
 
 

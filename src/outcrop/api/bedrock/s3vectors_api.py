@@ -2,8 +2,8 @@
 boto3 `s3vectors` client works unchanged: vector buckets, indexes, PutVectors, GetVectors, ListVectors,
 DeleteVectors and QueryVectors. Storage and search live in index/vector_buckets.py; blocking work runs in threads.
 
-The service object is built on first use from the server's settings and kept on the app's state (`s3vectors`);
-whoever builds the app closes it on shutdown (`app.state.s3vectors.close()`).
+The service object (`VectorBuckets`) is built by the composition root (`services.build_services`) and closed with
+the other services when the app shuts down.
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ import asyncio
 import base64
 import json
 import re
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,12 +27,10 @@ from outcrop.errors import NotFoundError, ValidationError
 from outcrop.index.vector_buckets import NewVector, Segment, StoredVector, VectorBuckets
 from outcrop.index.vector_registry import Bucket, VectorIndexInfo
 from outcrop.index.vector_space import Metric
-from outcrop.settings import Settings
 
 Json = dict[str, Any]
 T = TypeVar("T")
 _ARN = re.compile(r"arn:aws[-a-z0-9]*:s3vectors:([a-z0-9-]+):([0-9]{12}):bucket/([^/]+)(?:/index/([^/]+))?")
-_CREATE_LOCK = threading.Lock()
 
 
 # -- plumbing ----------------------------------------------------------------------------------------------------
@@ -57,20 +53,7 @@ def _reply(request: Request, payload: Json) -> Response:
 
 
 async def _run(request: Request, work: Callable[[VectorBuckets], T]) -> T:
-    holder: State = request.app.state
-    service: VectorBuckets | None = getattr(holder, "s3vectors", None)
-    if service is None:
-        service = await asyncio.to_thread(_create, holder, state_of(request).settings)
-    return await asyncio.to_thread(work, service)
-
-
-def _create(holder: State, settings: Settings) -> VectorBuckets:
-    with _CREATE_LOCK:
-        service: VectorBuckets | None = getattr(holder, "s3vectors", None)
-        if service is None:
-            service = VectorBuckets(settings.home / "s3vectors", settings.pg_dsn)
-            holder.s3vectors = service
-        return service
+    return await asyncio.to_thread(work, state_of(request).vector_buckets)
 
 
 # -- addressing: by name or by ARN -----------------------------------------------------------------------------

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from outcrop.api.async_jobs import AsyncJobs, StartRequest
 from outcrop.api.bedrock.async_api import timestamp
 from outcrop.errors import ResourceNotFoundError
 from outcrop.jobs import Job, JobQuery, JobStatus
+from outcrop.services.async_jobs import AsyncJobs, StartRequest
 
 router = APIRouter(tags=["video jobs"])
 

@@ -10,11 +10,9 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from outcrop.api.async_jobs import ASYNC_FAMILIES, AsyncJobs
-from outcrop.api.video_jobs import VideoJobHandler
 from outcrop.catalog import Catalog
 from outcrop.jobs import JobStore
 from outcrop.jobs.dispatch import Dispatcher, NoDispatcher, PoolDispatcher
@@ -24,6 +22,8 @@ from outcrop.jobs.runner import JobRunner, RunnerConfig
 from outcrop.runtime.executor import Executor
 from outcrop.safety.filters import ContentFilter
 from outcrop.safety.release import VideoRelease
+from outcrop.services.async_jobs import ASYNC_FAMILIES, AsyncJobs
+from outcrop.services.video_jobs import VideoJobHandler
 from outcrop.settings import Settings
 from outcrop.storage import ArtifactStore, S3Config, open_store
 
@@ -82,17 +82,25 @@ class JobsWiring:
     runner: JobRunner
     pool: WorkerPool | None = None
     reaper: Reaper | None = None
+    started: bool = False
 
     def start(self) -> None:
+        self.started = True
         if self.pool is not None:
             self.pool.start()
         if self.reaper is not None:
             self.reaper.start()
 
+    def runner_for(self, queues: list[str]) -> JobRunner:
+        """A runner with this wiring's store and handler that takes jobs from `queues` only (a Celery worker)."""
+        config = self.runner.config
+        return JobRunner(self.runner.store, self.runner.handler, replace(config, queues=queues))
+
     def stop(self) -> None:
-        if self.pool is not None:
+        """Stop the threads `start` started (none in a Celery worker, which only uses the runner); close the store."""
+        if self.started and self.pool is not None:
             self.pool.stop(timeout=30)
-        if self.reaper is not None:
+        if self.started and self.reaper is not None:
             self.reaper.stop()
         self.service.store.close()
 

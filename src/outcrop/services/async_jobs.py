@@ -12,15 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from outcrop.api.arns import invocation_arn, model_arn
-from outcrop.api.bedrock.bodies.nova_reel import parse_reel_input
-from outcrop.api.video_jobs import reel_version
 from outcrop.catalog import Catalog, Family, ModelEntry
 from outcrop.errors import ValidationError
+from outcrop.families.nova_reel import parse_reel_input
 from outcrop.jobs import Job, JobPage, JobQuery, JobSpec, JobStore, new_job_id
 from outcrop.jobs.dispatch import Dispatcher
 from outcrop.jobs.runner import Clock, utc_now
 from outcrop.safety.filters import ContentFilter
+from outcrop.services.arns import invocation_arn, model_arn
+from outcrop.services.video_jobs import reel_version
 from outcrop.storage import ArtifactStore
 
 ASYNC_FAMILIES = (Family.NOVA_REEL_V1_0, Family.NOVA_REEL_V1_1)

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 from PIL.Image import Image
 
-from outcrop.api.bedrock.schema import array, check, enum, integer, obj, string
 from outcrop.errors import ValidationError
+from outcrop.families.schema import array, check, enum, integer, obj, string
 from outcrop.tasks import TextToVideoTask
 from outcrop.tasks.imaging import ImageLimits, decode_image
 from outcrop.tasks.text_to_video import SHOT_SECONDS, VideoMode, VideoShot

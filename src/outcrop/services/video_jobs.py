@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from outcrop.api.bedrock.bodies.nova_reel import parse_reel_input
 from outcrop.catalog import Catalog, Family, ModelEntry
 from outcrop.errors import ModelError
+from outcrop.families.nova_reel import parse_reel_input
 from outcrop.jobs.model import Job
 from outcrop.jobs.runner import JobContext
 from outcrop.runtime.executor import Executor
