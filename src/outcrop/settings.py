@@ -9,6 +9,8 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from outcrop.boundaries import DataBoundaries
+
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
           "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}  # fmt: skip
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
@@ -69,6 +71,16 @@ class Settings(BaseSettings):
     model_memory_budget: Annotated[int | None, BeforeValidator(parse_bytes)] = Field(
         default=None, description="Bytes of models kept loaded per device, e.g. 6GB (default: part of free memory)"
     )
+    source_roots: tuple[Path, ...] | None = Field(
+        default=None,
+        description="Folders knowledge bases may ingest from (JSON list; unset: any, or none once "
+        "credentials are configured)",
+    )
+    allowed_buckets: tuple[str, ...] | None = Field(
+        default=None,
+        description="Buckets or bucket/prefixes s3:// sources and job outputs may use (JSON list; "
+        "unset: any, or none once credentials are configured)",
+    )
     preload: tuple[str, ...] = Field(default=(), description="Model ids to load at startup, not on first request")
 
     @property
@@ -92,6 +104,11 @@ class Settings(BaseSettings):
     def catalog_file(self) -> Path:
         """The user-editable catalog overlay; entries here replace the built-in ones with the same id."""
         return self.home / "catalog.toml"
+
+    @property
+    def boundaries(self) -> DataBoundaries:
+        """Folders and buckets requests may name; with credentials configured, unset means none."""
+        return DataBoundaries.build(self.source_roots, self.allowed_buckets, locked=bool(self.signing_credentials))
 
     @property
     def signing_credentials(self) -> dict[str, str]:

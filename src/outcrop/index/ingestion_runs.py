@@ -74,7 +74,7 @@ class Ingestions:
         """Scan now (a bad source fails at once), embed in the background; poll `registry.ingestion(run.id)`."""
         self._claim(kb)
         try:
-            found = await asyncio.to_thread(scan, source.source, self._kbs.s3_client)
+            found = await asyncio.to_thread(scan, source.source, self._kbs.s3_client, self._kbs.boundaries.allows_local)
         except BaseException:
             self._busy.discard(kb.id)
             raise
@@ -102,7 +102,8 @@ class Ingestions:
             try:
                 kb = self._kbs.get(run.kb_id)
                 source = self._kbs.source(kb.id, run.source_id)
-                found = scan(source.source, self._kbs.s3_client)
+                self._kbs.checked_location(source.source)
+                found = scan(source.source, self._kbs.s3_client, self._kbs.boundaries.allows_local)
                 self._claim(kb)
             except OutcropError as error:
                 self._finish(run, "FAILED", f"could not resume after a restart: {error.message}")
@@ -151,7 +152,7 @@ class Ingestions:
     async def _rebuild_other(self, kb: KnowledgeBase, source: DataSource, report: IngestReport) -> None:
         ctx = self._context(kb, source, lambda counts: None)
         try:
-            found = await asyncio.to_thread(scan, source.source, self._kbs.s3_client)
+            found = await asyncio.to_thread(scan, source.source, self._kbs.s3_client, self._kbs.boundaries.allows_local)
         except OutcropError as error:  # unreachable now: drop its old-space vectors, a later ingestion adds them
             for uri in self._kbs.registry.document_hashes(kb.id, source.id):
                 remove_document(ctx, uri)

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from outcrop.boundaries import DataBoundaries
 from outcrop.errors import ConflictError, ResourceNotFoundError, ValidationError
 from outcrop.index.base import VectorIndex
 from outcrop.index.chunking import parse_chunking
@@ -54,9 +55,11 @@ class Match:
 
 class KnowledgeBases:
     def __init__(self, registry: Registry, indexes: IndexStore, embeddings: EmbeddingProvider,
-                 s3_client: Callable[[], Any] | None = None, ingest_in_flight: int = 8) -> None:  # fmt: skip
+                 s3_client: Callable[[], Any] | None = None, *, ingest_in_flight: int = 8,
+                 boundaries: DataBoundaries | None = None) -> None:  # fmt: skip
         """`ingest_in_flight`: embedding calls ingestion keeps queued at once (keep it under the model's queue
-        size, so interactive requests always find room)."""
+        size, so interactive requests always find room); `boundaries`: folders and buckets sources may name."""
+        self.boundaries = boundaries or DataBoundaries()
         self.registry = registry
         self._indexes = indexes
         self._embeddings = embeddings
@@ -124,7 +127,7 @@ class KnowledgeBases:
         if self.registry.source_named(kb.id, name) is not None:
             raise ConflictError(f"Knowledge base {kb.id} already has a data source named '{name}'; choose another.")
         parse_chunking(chunking)
-        _check_location(location)
+        location = self.checked_location(location)
         now = time.time()
         source = DataSource(new_id(), kb.id, name, location, description, dict(chunking or {}), now, now)
         self.registry.add_source(source)
@@ -139,6 +142,7 @@ class KnowledgeBases:
     def source_at(self, kb_id: str, location: str) -> DataSource:
         """The data source reading `location`, created on first use (the native API's `{"source": ...}`)."""
         kb = self.get(kb_id)
+        location = self.checked_location(location)
         for source in self.registry.sources(kb.id):
             if source.source == location:
                 return source
@@ -164,7 +168,16 @@ class KnowledgeBases:
 
     async def ingest_source(self, kb_id: str, source_id: str) -> Ingestion:
         source = self.source(kb_id, source_id)
+        self.checked_location(source.source)  # the boundaries may have narrowed since the source was created
         return await self.ingestions.start(self.get(source.kb_id), source)
+
+    def checked_location(self, location: str) -> str:
+        """`location` as stored (a local path resolved), if the server's data boundaries allow it."""
+        _check_location(location)
+        if location.startswith("s3://"):
+            self.boundaries.s3(location)
+            return location
+        return str(self.boundaries.local(location))
 
     def resume_interrupted(self) -> list[Ingestion]:
         return self.ingestions.resume_interrupted()

@@ -72,8 +72,11 @@ def kind_of(name: str) -> ItemKind | None:
     return None
 
 
-def scan(source: str, s3_client: Callable[[], Any] | None = None) -> Scan:
-    """Every file under `source` (a local folder or file, or s3://bucket/prefix), sorted by URI."""
+def scan(
+    source: str, s3_client: Callable[[], Any] | None = None, allowed: Callable[[Path], bool] | None = None
+) -> Scan:
+    """Every file under `source` (a local folder or file, or s3://bucket/prefix), sorted by URI. A local file whose
+    real path (symlinks followed) is not `allowed` is skipped with the reason."""
     if source.startswith("s3://"):
         if s3_client is None:
             raise ValidationError("s3:// sources need S3 access configured on the server.")
@@ -81,7 +84,7 @@ def scan(source: str, s3_client: Callable[[], Any] | None = None) -> Scan:
     root = Path(source).expanduser()
     if not root.exists():
         raise ValidationError(f"{source} does not exist on the server; send a folder path or an s3:// URI.")
-    return _collect(_scan_local(root))
+    return _collect(_scan_local(root, allowed or (lambda path: True)))
 
 
 def _collect(found: Iterator[SourceDocument | Skipped]) -> Scan:
@@ -102,10 +105,14 @@ def _classify(name: str, uri: str, size: int) -> ItemKind | Skipped | None:
     return kind
 
 
-def _scan_local(root: Path) -> Iterator[SourceDocument | Skipped]:
+def _scan_local(root: Path, allowed: Callable[[Path], bool]) -> Iterator[SourceDocument | Skipped]:
     paths = [root] if root.is_file() else (p for p in root.rglob("*") if p.is_file())
     for path in paths:
-        uri = path.resolve().as_uri()
+        real = path.resolve()
+        uri = real.as_uri()
+        if not allowed(real):  # a symlink out of the allowed folders
+            yield Skipped(path.as_uri(), "links outside the folders this server may read (OUTCROP_SOURCE_ROOTS)")
+            continue
         kind = _classify(path.name, uri, path.stat().st_size)
         if not isinstance(kind, ItemKind):
             if kind is not None:
