@@ -554,3 +554,23 @@ def run_threads(target: Callable[[JobStore], None], stores: list[JobStore]) -> N
     for thread in threads:
         thread.join(timeout=60)
     assert not errors, errors
+
+
+# counts (read by /metrics)
+
+
+def test_counts_has_every_status_and_follows_transitions(store: JobStore):
+    before = store.counts()
+    assert set(before) == set(JobStatus)
+    done, failed, _waiting = submit(store, at(0)), submit(store, at(1)), submit(store, at(2))
+    store.claim("w", ["gpu"], LEASE, at(3), job_id=done.id)
+    store.complete(done.id, "w", at(4))
+    store.claim("w", ["gpu"], LEASE, at(5), job_id=failed.id)
+    store.fail(failed.id, "w", "broken", at(6))
+
+    after = store.counts()
+    assert {status: after[status] - before[status] for status in JobStatus} == {
+        JobStatus.IN_PROGRESS: 1,
+        JobStatus.COMPLETED: 1,
+        JobStatus.FAILED: 1,
+    }

@@ -45,7 +45,7 @@ def build_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     app = FastAPI(title="Outcrop", version=__version__, lifespan=lifespan)
     app.state.outcrop = server
-    metrics = Metrics(server.executor)
+    metrics = Metrics(server.executor, server.jobs.store)
     app.middleware("http")(request_id_middleware)
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
     app.add_exception_handler(OutcropError, on_outcrop_error)

@@ -102,6 +102,11 @@ class PostgresJobStore:
             rows = cursor.execute(statement, [*page.params, page.limit]).fetchall()
         return paging.make_page(query, [_job(row) for row in rows])
 
+    def counts(self) -> dict[JobStatus, int]:
+        with self._transaction() as cursor:
+            rows = cursor.execute("SELECT status, count(*) FROM outcrop_jobs GROUP BY status").fetchall()
+        return rules.status_counts(rows)
+
     def claim(
         self,
         owner: str,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime
 
 from outcrop.errors import ConflictError
-from outcrop.jobs.model import Job, JobSpec
+from outcrop.jobs.model import Job, JobSpec, JobStatus
 from outcrop.jobs.store import CANCELLED_MESSAGE
 
 
@@ -36,3 +37,11 @@ def same_request(existing: Job, spec: JobSpec) -> Job:
 
 def clamped(progress: float) -> float:
     return 0.0 if math.isnan(progress) else min(max(progress, 0.0), 1.0)
+
+
+def status_counts(rows: Iterable[tuple[str, int]]) -> dict[JobStatus, int]:
+    """(status, count) rows of a GROUP BY -> a count for every status."""
+    counts = dict.fromkeys(JobStatus, 0)
+    for status, count in rows:
+        counts[JobStatus(status)] = int(count)
+    return counts

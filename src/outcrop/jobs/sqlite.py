@@ -75,6 +75,11 @@ class SqliteJobStore:
             rows = self._database.connection.execute(statement, [*page.params, page.limit]).fetchall()
         return paging.make_page(query, [_job(row) for row in rows])
 
+    def counts(self) -> dict[JobStatus, int]:
+        with self._database.lock:
+            rows = self._database.connection.execute("SELECT status, count(*) FROM outcrop_jobs GROUP BY status")
+            return rules.status_counts(rows.fetchall())
+
     def claim(
         self,
         owner: str,

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
-from outcrop.jobs.model import Job, JobPage, JobQuery, JobSpec
+from outcrop.jobs.model import Job, JobPage, JobQuery, JobSpec, JobStatus
 
 CANCELLED_MESSAGE = "Cancelled by request before it finished."
 
@@ -67,6 +67,11 @@ class JobStore(Protocol):
     def cancel(self, job_id: str, now: datetime) -> Job | None:
         """Unowned InProgress -> Failed(CANCELLED_MESSAGE); owned -> cancel_requested (the owner's next heartbeat
         returns False and it fails the job). Finished jobs are returned unchanged. None if unknown."""
+        ...
+
+    def counts(self) -> dict[JobStatus, int]:
+        """How many jobs are in each status (every status present, 0 when none); read by /metrics at each scrape,
+        so it must be one indexed query."""
         ...
 
     def stale(self, now: datetime, unclaimed_for_s: float) -> builtins.list[Job]:
