@@ -93,3 +93,17 @@ def test_get_foundation_model_unknown(tiny_server):
     with pytest.raises(ClientError) as caught:
         bedrock.get_foundation_model(modelIdentifier="amazon.nope-v1")
     assert caught.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_docs_and_redoc_reference_no_other_host(tiny_server):
+    """Swagger UI and ReDoc come from assets bundled with the server: the pages work without internet."""
+    import re
+
+    import httpx
+
+    for page in ("/docs", "/redoc"):
+        html = httpx.get(tiny_server.url + page, timeout=30).text
+        assert not re.findall(r"https?://", html), page
+        for asset in re.findall(r'(?:src|href)="(/docs-assets/[^"]+)"', html):
+            assert httpx.get(tiny_server.url + asset, timeout=30).status_code == 200, asset
+    assert "docs-assets/swagger-ui-bundle.js" in httpx.get(tiny_server.url + "/docs", timeout=30).text

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from outcrop import __version__
-from outcrop.api.bedrock import agent_api, agent_runtime_api, async_api, control_api, runtime_api, sts_api
+from outcrop.api.bedrock import agent_api, agent_runtime_api, async_api, control_api, runtime_api, stream_api, sts_api
 from outcrop.api.bedrock.s3vectors_api import ROUTES as S3VECTORS_ROUTES
 from outcrop.api.errors import on_outcrop_error, on_request_validation_error, on_unexpected_error
 from outcrop.api.metrics import Metrics
@@ -24,6 +24,7 @@ from outcrop.api.native import knowledge_bases as knowledge_bases_api
 from outcrop.api.native import models as models_api
 from outcrop.api.native import review as review_api
 from outcrop.api.native import ui as ui_api
+from outcrop.api.native.docs import install_docs
 from outcrop.api.request_ids import request_id_middleware
 from outcrop.errors import OutcropError
 from outcrop.services import Services, build_services
@@ -43,7 +44,8 @@ def build_app(settings: Settings, services: Services | None = None) -> FastAPI:
         finally:
             await asyncio.to_thread(server.close)
 
-    app = FastAPI(title="Outcrop", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="Outcrop", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
+    install_docs(app)
     app.state.outcrop = server
     metrics = Metrics(server.executor, server.jobs.store)
     app.middleware("http")(request_id_middleware)
@@ -54,7 +56,7 @@ def build_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.router.routes.extend(
         [*runtime_api.ROUTES, *async_api.ROUTES, *control_api.ROUTES, *agent_runtime_api.ROUTES, *agent_api.ROUTES]
     )
-    app.router.routes.extend(S3VECTORS_ROUTES)
+    app.router.routes.extend([*S3VECTORS_ROUTES, *stream_api.ROUTES])
     app.include_router(knowledge_bases_api.router)
     app.include_router(review_api.router)
     app.include_router(images_api.router)

@@ -22,6 +22,22 @@ def no_progress(fraction: float) -> None:
     """A ProgressFn for callers that do not track progress."""
 
 
+class TextStream:
+    """A ProgressFn that also receives generated text as it appears (ConverseStream), and can ask a text model to
+    stop (`cancelled`: the client went away). Called from the model's worker thread."""
+
+    def __init__(self, on_text: Callable[[str], None], progress: ProgressFn = no_progress) -> None:
+        self._on_text = on_text
+        self._progress = progress
+        self.cancelled = False
+
+    def __call__(self, fraction: float) -> None:
+        self._progress(fraction)
+
+    def text(self, delta: str) -> None:
+        self._on_text(delta)
+
+
 @dataclass(frozen=True)
 class LoadSpec:
     """What a backend needs to load: where its weights are installed, the catalog's options for it, and where to run.

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from outcrop.backends.base import LoadSpec, ProgressFn
+from outcrop.backends.base import LoadSpec, ProgressFn, TextStream
 from outcrop.backends.hf import quiet_transformers
 from outcrop.backends.placement import module_bytes, place, torch_dtype
 from outcrop.errors import ValidationError
@@ -97,6 +97,10 @@ class _Watch:
         self._prompt_len = prompt_len
         self._config = config
         self._progress = progress
+        self._stream = progress if isinstance(progress, TextStream) else None
+        # A streamed tail could still turn out to start a stop sequence: hold back that many characters.
+        self._holdback = max((len(stop) - 1 for stop in config.stop_sequences), default=0)
+        self._sent = ""
 
     def __call__(self, input_ids: torch.Tensor, scores: Any, **kwargs: Any) -> torch.Tensor:
         import torch
@@ -104,10 +108,23 @@ class _Watch:
         generated = input_ids[0, self._prompt_len :]
         self._progress(min(1.0, len(generated) / max(1, self._config.max_tokens)))
         hit = False
-        if self._config.stop_sequences:
+        if self._config.stop_sequences or self._stream is not None:
             text = self._tokenizer.decode(generated, skip_special_tokens=True)
             hit = first_stop(text, self._config.stop_sequences) is not None
+            hit = hit or self._emit(text)
         return torch.full((input_ids.shape[0],), hit, dtype=torch.bool, device=input_ids.device)
+
+    def _emit(self, text: str) -> bool:
+        """Send the text that can no longer change to the stream; True when the stream asks to stop."""
+        if self._stream is None:
+            return False
+        if self._stream.cancelled:
+            return True
+        ready = text[: len(text) - self._holdback].rstrip("\ufffd")  # an unfinished UTF-8 sequence waits too
+        if len(ready) > len(self._sent) and ready.startswith(self._sent):
+            self._stream.text(ready[len(self._sent) :])
+            self._sent = ready
+        return False
 
 
 class LlmBackend:

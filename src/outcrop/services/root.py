@@ -140,6 +140,7 @@ def _knowledge_bases(settings: Settings, embedder: Embedder) -> KnowledgeBases:
         ModelEmbeddings(embedder),
         s3_client=lambda: s3_client(settings),
         ingest_in_flight=max(1, settings.queue_size // 2),  # the other half of each model's queue stays interactive
+        boundaries=settings.boundaries,
     )
 
 
