@@ -19,7 +19,7 @@ from PIL import Image
 
 from outcrop.backends import clip_tiny
 from outcrop.backends.base import LoadSpec, no_progress
-from outcrop.backends.clip import MAX_TEXT_TOKENS, ClipBackend, load
+from outcrop.backends.clip import ClipBackend, load
 from outcrop.errors import ValidationError
 from outcrop.tasks.embed import EmbedTask
 
@@ -135,7 +135,7 @@ def test_token_counts_include_the_start_and_end_markers(tiny):
 
 def test_text_past_the_model_positions_is_truncated_and_counted_in_full(tiny):
     result = tiny.run(EmbedTask(text=LONG_TEXT, image=None), no_progress)
-    assert tiny.encoder.max_tokens < result.text_token_count <= MAX_TEXT_TOKENS
+    assert tiny.encoder.max_tokens < result.text_token_count <= 256
     # Truncation keeps the first tokens: words added past the cut change nothing.
     longer = tiny.run(EmbedTask(text=LONG_TEXT + " and a purple elephant", image=None), no_progress)
     np.testing.assert_array_equal(result.vector, longer.vector)
@@ -146,13 +146,16 @@ def test_text_past_the_model_positions_without_truncation_is_refused(tiny):
         tiny.run(EmbedTask(text=LONG_TEXT, image=None, truncate=False), no_progress)
 
 
-def test_text_over_256_tokens_is_refused_even_with_truncation(tiny):
+def test_text_over_the_apis_limit_is_refused_even_with_truncation(tiny):
+    """Titan Multimodal's 256-token limit travels on the task (max_tokens); Nova 2's 8K tokens are truncated to the
+    model's window instead."""
     with pytest.raises(ValidationError, match=r"tokens long, more than the 256 tokens"):
-        tiny.run(EmbedTask(text=HUGE_TEXT, image=None, truncate=True), no_progress)
+        tiny.run(EmbedTask(text=HUGE_TEXT, image=None, truncate=True, max_tokens=256), no_progress)
+    assert tiny.run(EmbedTask(text=HUGE_TEXT, image=None, truncate=True, max_tokens=8192), no_progress).vector.any()
 
 
 def test_one_invalid_task_fails_the_batch_before_any_model_work(tiny):
-    tasks = [EmbedTask(text="fine", image=None), EmbedTask(text=HUGE_TEXT, image=None)]
+    tasks = [EmbedTask(text="fine", image=None), EmbedTask(text=HUGE_TEXT, image=None, max_tokens=256)]
     with pytest.raises(ValidationError):
         tiny.run_batch(tasks)
 

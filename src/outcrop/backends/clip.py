@@ -50,7 +50,6 @@ logger = logging.getLogger(__name__)
 Inputs = dict[str, NDArray[Any]]
 Tower = Callable[[Inputs], NDArray[np.float64]]
 
-MAX_TEXT_TOKENS = 256  # Titan Multimodal Embeddings' limit on inputText, whatever the model could read
 _OPSET = 17
 
 # Common, concrete, photographable things (ImageNet-like labels plus everyday objects and scenes). Two templates
@@ -204,9 +203,9 @@ class Preprocessor:
     def check(self, task: EmbedTask, tokens: int) -> None:
         if task.dimension < 1:
             raise ValidationError(f"The embedding length must be a positive number; {task.dimension} was asked for.")
-        if tokens > MAX_TEXT_TOKENS:
+        if task.max_tokens is not None and tokens > task.max_tokens:
             raise ValidationError(
-                f"inputText is {tokens} tokens long, more than the {MAX_TEXT_TOKENS} tokens this model accepts. "
+                f"inputText is {tokens} tokens long, more than the {task.max_tokens} tokens this model accepts. "
                 "Send shorter text."
             )
         if tokens > self.max_tokens and not task.truncate:

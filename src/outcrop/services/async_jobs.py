@@ -14,6 +14,7 @@ from typing import Any
 
 from outcrop.catalog import Catalog, Family, ModelEntry
 from outcrop.errors import ValidationError
+from outcrop.families.nova_embed_segmented import parse_segmented
 from outcrop.families.nova_reel import parse_reel_input
 from outcrop.jobs import Job, JobPage, JobQuery, JobSpec, JobStore, new_job_id
 from outcrop.jobs.dispatch import Dispatcher
@@ -22,8 +23,9 @@ from outcrop.safety.filters import ContentFilter
 from outcrop.services.arns import invocation_arn, model_arn
 from outcrop.services.video_jobs import reel_version
 from outcrop.storage import ArtifactStore
+from outcrop.tasks import TaskKind
 
-ASYNC_FAMILIES = (Family.NOVA_REEL_V1_0, Family.NOVA_REEL_V1_1)
+ASYNC_FAMILIES = (Family.NOVA_REEL_V1_0, Family.NOVA_REEL_V1_1, Family.NOVA_2_EMBED)
 
 
 @dataclass(frozen=True)
@@ -57,17 +59,25 @@ class AsyncJobs:
         if entry.family not in ASYNC_FAMILIES:
             raise ValidationError(
                 f"{entry.model_id} does not support StartAsyncInvoke; call InvokeModel or Converse for it, "
-                "or start an amazon.nova-reel-v1:0 / v1:1 job."
+                "or start an amazon.nova-reel-v1:0 / v1:1 or amazon.nova-2-multimodal-embeddings-v1:0 job."
             )
-        task = parse_reel_input(request.model_input, reel_version(entry))
-        self.guard.check_task(entry.model_id, task)
-        self.catalog.require_installed(entry, self.catalog.binding(entry, task.kind))
+        kind = self._validated_kind(entry, request.model_input)
+        self.catalog.require_installed(entry, self.catalog.binding(entry, kind))
         self.open_store(request.output_uri).check()
         job_id = new_job_id()
         job, created = self.store.submit(self._spec(entry, request), job_id, self.arn(job_id), self.clock())
         if created:
             self.dispatcher.dispatch(job)
         return job, created
+
+    def _validated_kind(self, entry: ModelEntry, model_input: Mapping[str, Any]) -> TaskKind:
+        """Parse the modelInput now (a bad one never becomes a job); the task kind that will serve it."""
+        if entry.family is Family.NOVA_2_EMBED:
+            parse_segmented(model_input)  # embedding inputs have no content filter, as on Bedrock
+            return TaskKind.EMBED
+        task = parse_reel_input(model_input, reel_version(entry))
+        self.guard.check_task(entry.model_id, task)
+        return task.kind
 
     def get(self, invocation: str) -> Job:
         job = self.store.get(self.job_id(invocation))

@@ -9,20 +9,21 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from outcrop.catalog import Catalog
-from outcrop.jobs import JobStore
+from outcrop.catalog import Catalog, Family
+from outcrop.jobs import Job, JobStore
 from outcrop.jobs.dispatch import Dispatcher, NoDispatcher, PoolDispatcher
 from outcrop.jobs.pool import WorkerPool
 from outcrop.jobs.reaper import Reaper
-from outcrop.jobs.runner import JobRunner, RunnerConfig
+from outcrop.jobs.runner import JobContext, JobHandler, JobRunner, RunnerConfig
 from outcrop.runtime.executor import Executor
 from outcrop.safety.filters import ContentFilter
 from outcrop.safety.release import VideoRelease
 from outcrop.services.async_jobs import ASYNC_FAMILIES, AsyncJobs
+from outcrop.services.embedding_jobs import EmbeddingJobHandler
 from outcrop.services.video_jobs import VideoJobHandler
 from outcrop.settings import Settings
 from outcrop.storage import ArtifactStore, S3Config, open_store
@@ -66,14 +67,29 @@ def worker_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def job_runner(settings: Settings, store: JobStore, handler: VideoJobHandler, queues: list[str]) -> JobRunner:
+def job_runner(settings: Settings, store: JobStore, handler: JobHandler, queues: list[str]) -> JobRunner:
     config = RunnerConfig(worker_owner(), queues, settings.job_lease_s, settings.job_max_attempts)
     return JobRunner(store, handler, config)
 
 
-def video_handler(settings: Settings, catalog: Catalog, executor: Executor, release: VideoRelease) -> VideoJobHandler:
-    workdir = Path(settings.home) / "jobs" / "work"
-    return VideoJobHandler(catalog, executor, release, store_opener(settings), workdir)
+@dataclass(frozen=True)
+class FamilyHandlers:
+    """The job handler for each async model family (Nova Reel video, Nova 2 segmented embeddings)."""
+
+    catalog: Catalog
+    by_family: Mapping[Family, JobHandler]
+
+    def __call__(self, job: Job, context: JobContext) -> None:
+        self.by_family[self.catalog.resolve(job.spec.model_id).family](job, context)
+
+
+def job_handlers(settings: Settings, catalog: Catalog, executor: Executor, release: VideoRelease) -> FamilyHandlers:
+    opener = store_opener(settings)
+    video = VideoJobHandler(catalog, executor, release, opener, Path(settings.home) / "jobs" / "work")
+    embeddings = EmbeddingJobHandler(catalog, executor, opener)
+    handlers: dict[Family, JobHandler] = {Family.NOVA_REEL_V1_0: video, Family.NOVA_REEL_V1_1: video,
+                                          Family.NOVA_2_EMBED: embeddings}  # fmt: skip
+    return FamilyHandlers(catalog, handlers)
 
 
 @dataclass
@@ -109,7 +125,7 @@ def build_jobs(
     settings: Settings, catalog: Catalog, executor: Executor, guard: ContentFilter, release: VideoRelease
 ) -> JobsWiring:
     store = job_store(settings)
-    runner = job_runner(settings, store, video_handler(settings, catalog, executor, release), all_queues())
+    runner = job_runner(settings, store, job_handlers(settings, catalog, executor, release), all_queues())
     pool, reaper, dispatcher = None, None, _dispatcher(settings)
     if dispatcher is None:
         pool = WorkerPool(runner, threads=settings.job_workers) if settings.job_workers > 0 else None

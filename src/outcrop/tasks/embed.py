@@ -33,6 +33,7 @@ class EmbedTask:
     dimension: int = 1024
     purpose: EmbeddingPurpose = EmbeddingPurpose.GENERIC_INDEX
     truncate: bool = True
+    max_tokens: int | None = None  # the API's own limit on text (Titan Multimodal: 256), refused above it
     kind: TaskKind = TaskKind.EMBED
 
     def __post_init__(self) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from outcrop.api.bedrock.schema import check, enum, malformed, obj, string
-from outcrop.catalog.model import EMBEDDING_DIMENSIONS, Family
+from outcrop.catalog.model import EMBEDDING_DIMENSIONS, EMBEDDING_TEXT_TOKENS, Family
 from outcrop.tasks import EmbedTask
 from outcrop.tasks.imaging import ImageLimits, decode_image
 
@@ -30,4 +30,5 @@ def parse_titan_embed(body: Mapping[str, Any]) -> EmbedTask:
         image = decode_image(body["inputImage"], "inputImage", IMAGE_LIMITS)
     dimension = int(body.get("embeddingConfig", {}).get("outputEmbeddingLength", 1024))
     # Titan refuses text over its token limit rather than truncating it.
-    return EmbedTask(text=body.get("inputText"), image=image, dimension=dimension, truncate=False)
+    return EmbedTask(text=body.get("inputText"), image=image, dimension=dimension, truncate=False,
+                     max_tokens=EMBEDDING_TEXT_TOKENS[Family.TITAN_EMBED_IMAGE])  # fmt: skip
