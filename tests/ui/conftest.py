@@ -44,15 +44,18 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"{CHROMIUM} is missing: the UI tests drive Debian's Chromium; run `apt-get install chromium`.")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.fail("The playwright package is missing: run `pip install -e '.[dev]'` (not `playwright install`).")
     with sync_playwright() as playwright:
         # --no-sandbox: CI and these machines run tests as root, where Chromium's sandbox refuses to start.
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        # Debian's Chromium where it is installed, else Playwright's own (`make test-deps` installs one of them).
+        executable = str(CHROMIUM) if CHROMIUM.is_file() else None
+        try:
+            chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+        except Exception as error:  # playwright's own error type varies by version; the message says what is missing
+            pytest.fail(f"No Chromium to drive: run `make test-deps` ({error}).")
         yield chromium
         chromium.close()
 
