@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
+import numpy as np
+
+from outcrop.backends.embedding_space import at_length, unit
 from outcrop.catalog import ModelEntry
 from outcrop.catalog.model import EMBEDDING_DIMENSIONS, EMBEDDING_TEXT_TOKENS
 from outcrop.errors import ModelError, ValidationError
@@ -37,6 +41,14 @@ class Embedder:
         if self.cache is not None:
             await asyncio.to_thread(self.cache.store, space, task, result)
         return result
+
+
+def mean_of(results: Sequence[EmbedResult], length: int) -> EmbedResult:
+    """One embedding for many (a video's frames): the mean of their full-length vectors, at `length`."""
+    rows = np.stack([np.asarray(r.full if r.full is not None else r.vector, dtype=np.float64) for r in results])
+    full = unit(rows.mean(axis=0)).astype(np.float32)
+    tokens = sum(r.text_token_count for r in results)
+    return EmbedResult(vector=at_length(full, length), text_token_count=tokens, full=full)
 
 
 class ModelEmbeddings:

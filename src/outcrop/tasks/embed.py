@@ -43,9 +43,11 @@ class EmbedTask:
 
 @dataclass(frozen=True)
 class EmbedBatchTask:
-    """Several embeddings in one request (Cohere's `texts`): each is embedded, and cached, on its own."""
+    """Several embeddings in one request (Cohere's `texts`): each is embedded, and cached, on its own. With `mean`,
+    the answer is one vector, their mean (a video as its sampled frames)."""
 
     tasks: tuple[EmbedTask, ...]
+    mean: bool = False
     kind: TaskKind = TaskKind.EMBED
 
 

@@ -65,7 +65,7 @@ def encode_invoke(entry: ModelEntry, task: Task, result: object, body: Mapping[s
         return encode_cohere(body, result)
     if isinstance(result, EmbedResult) and entry.family in (Family.TITAN_EMBED_TEXT_V1, Family.TITAN_EMBED_TEXT_V2):
         return encode_titan_text(body, result, 2 if entry.family is Family.TITAN_EMBED_TEXT_V2 else 1)
-    if isinstance(result, EmbedResult) and isinstance(task, EmbedTask):
+    if isinstance(result, EmbedResult) and isinstance(task, EmbedTask | EmbedBatchTask):
         return encode_embedding(entry.family, task, result)
     if isinstance(result, ConverseResult):
         return encode_converse(result)
@@ -84,10 +84,10 @@ def encode_images(result: ImagesResult) -> Json:
     return body
 
 
-def encode_embedding(family: Family, task: EmbedTask, result: EmbedResult) -> Json:
+def encode_embedding(family: Family, task: EmbedTask | EmbedBatchTask, result: EmbedResult) -> Json:
     vector = np.asarray(result.vector, dtype=np.float32).tolist()
     if family is Family.NOVA_2_EMBED:
-        kind = "TEXT" if task.text is not None else "IMAGE"
+        kind = "VIDEO" if isinstance(task, EmbedBatchTask) else "TEXT" if task.text is not None else "IMAGE"
         return {"embeddings": [{"embeddingType": kind, "embedding": vector}]}
     return {"embedding": vector, "inputTextTokenCount": result.text_token_count, "message": None}
 

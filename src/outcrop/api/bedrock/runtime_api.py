@@ -16,6 +16,7 @@ from outcrop.api.bedrock.routing import RawPathRoute
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.catalog import Family
 from outcrop.errors import ModelError, ValidationError
+from outcrop.runtime.embedder import mean_of
 from outcrop.tasks import EmbedBatchTask, EmbedTask
 from outcrop.tasks.converse import ConverseResult
 from outcrop.tasks.generation import ImagesResult
@@ -33,7 +34,8 @@ async def invoke_model(request: Request) -> Response:
     if isinstance(task, EmbedTask):
         result: object = await state.embedder.embed(entry, task)
     elif isinstance(task, EmbedBatchTask):
-        result = list(await asyncio.gather(*(state.embedder.embed(entry, inner) for inner in task.tasks)))
+        results = list(await asyncio.gather(*(state.embedder.embed(entry, inner) for inner in task.tasks)))
+        result = mean_of(results, task.tasks[0].dimension) if task.mean else results
     else:
         result = await state.executor.run(entry, task)
     if isinstance(result, ImagesResult):
