@@ -36,6 +36,24 @@ class AccessDeniedError(OutcropError):
     sender_fault = True
 
 
+class UnrecognizedClientError(AccessDeniedError):
+    """The access key id or API key is not one this server knows (AWS's answer to an unknown key)."""
+
+    code = "UnrecognizedClientException"
+
+
+class InvalidSignatureError(AccessDeniedError):
+    """The SigV4 signature, its date or the payload hash does not verify."""
+
+    code = "InvalidSignatureException"
+
+
+class PayloadTooLargeError(ValidationError):
+    """The body passes the server's limit; refused before it is buffered."""
+
+    http_status = 413
+
+
 class ResourceNotFoundError(OutcropError):
     code = "ResourceNotFoundException"
     http_status = 404

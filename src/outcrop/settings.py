@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     account_id: str = "123456789012"
     access_key_id: str | None = None
     secret_access_key: SecretStr | None = None
+    api_keys_file: Path | None = Field(default=None, description="API keys (default $OUTCROP_HOME/api-keys.toml)")
     max_body_bytes: int = 25_000_000
     queue_size: int = 16
     request_timeout_s: float = 600.0
@@ -106,9 +107,20 @@ class Settings(BaseSettings):
         return self.home / "catalog.toml"
 
     @property
+    def api_keys_path(self) -> Path:
+        return self.api_keys_file or self.home / "api-keys.toml"
+
+    @property
     def boundaries(self) -> DataBoundaries:
         """Folders and buckets requests may name; with credentials configured, unset means none."""
-        return DataBoundaries.build(self.source_roots, self.allowed_buckets, locked=bool(self.signing_credentials))
+        return DataBoundaries.build(self.source_roots, self.allowed_buckets, locked=self.auth_configured)
+
+    @property
+    def auth_configured(self) -> bool:
+        """An access key pair or an active API key: the server then requires credentials on every route."""
+        from outcrop.access import KeyFile
+
+        return bool(self.signing_credentials) or any(not key.revoked for key in KeyFile(self.api_keys_path).load())
 
     @property
     def signing_credentials(self) -> dict[str, str]:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import boto3
 import pytest
-from botocore.auth import SigV4Auth
+from botocore.auth import SigV4Auth, SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from outcrop.api.bedrock.sigv4 import BEARER_PRINCIPAL, SignedRequest, canonical_request, verify
-from outcrop.errors import AccessDeniedError
+from outcrop.api.bedrock.sigv4 import SignedRequest, canonical_request, verify
+from outcrop.errors import AccessDeniedError, InvalidSignatureError, UnrecognizedClientError
 
 AK = "AKIDOUTCROPTEST"
 SK = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -116,10 +117,6 @@ VALID_CASES = {
             "submitTimeBefore": "2025-01-01T00:00:00Z",
             "maxResults": "5",
         },
-    },
-    "unsigned-payload-over-https": {
-        "url": "https://bedrock.example.test/model/amazon.nova-canvas-v1%3A0/invoke",
-        "context": {"payload_signing_enabled": False},
     },
 }
 
@@ -305,10 +302,12 @@ def test_mismatch_carries_canonical_request_for_logs():
     assert SK not in str(caught.value.extra)
 
 
-def test_unknown_access_key_is_refused():
+def test_unknown_access_key_is_unrecognized_client():
     request, _ = sign(access_key="AKIDUNKNOWN")
-    message = denied(request)
-    assert "'AKIDUNKNOWN' is not recognized" in message
+    with pytest.raises(UnrecognizedClientError) as caught:
+        verify(request, CREDENTIALS)
+    assert caught.value.code == "UnrecognizedClientException"
+    assert "'AKIDUNKNOWN' is not configured" in caught.value.message
 
 
 def test_another_configured_key_verifies():
@@ -362,20 +361,12 @@ def test_scope_date_must_match_amz_date():
 # --- the Authorization header ------------------------------------------------------------------------------
 
 
-def test_missing_authorization_says_signing_is_required():
+def test_missing_authorization_says_what_to_send():
     request, _ = sign()
     headers = {name: value for name, value in request.headers.items() if name != "authorization"}
     message = denied(dataclasses.replace(request, headers=headers))
-    assert "access keys configured" in message
     assert "Signature Version 4" in message
-    assert "Bearer" not in message
-
-
-def test_missing_authorization_mentions_bearer_when_enabled():
-    request, _ = sign()
-    headers = {name: value for name, value in request.headers.items() if name != "authorization"}
-    message = denied(dataclasses.replace(request, headers=headers), bearer_tokens={"tok"})
-    assert "Authorization: Bearer <token>" in message
+    assert "Authorization: Bearer <key>" in message
 
 
 def test_other_algorithm_is_refused():
@@ -410,34 +401,69 @@ def test_host_must_be_signed():
     assert "'Host' must be a signed header" in denied(with_headers(request, authorization=auth))
 
 
-# --- bearer tokens -----------------------------------------------------------------------------------------
+# --- the payload hash ---------------------------------------------------------------------------------------
 
 
-def bearer_request(token):
-    return SignedRequest(
-        "POST", "/model/amazon.nova-canvas-v1%3A0/invoke", "", {"authorization": f"Bearer {token}"}, BODY
+def test_signature_errors_are_invalid_signature_exceptions():
+    request, _ = sign(secret="not-the-secret")
+    with pytest.raises(InvalidSignatureError) as caught:
+        verify(request, CREDENTIALS)
+    assert (caught.value.code, caught.value.http_status) == ("InvalidSignatureException", 403)
+
+
+def test_declared_hash_of_the_body_verifies():
+    request, _ = sign(headers={**JSON_HEADERS, "X-Amz-Content-SHA256": hashlib.sha256(BODY).hexdigest()})
+    assert verify(request, CREDENTIALS) == AK
+
+
+def test_body_swapped_under_a_signed_content_hash_is_refused():
+    """The attack: sign a body with its hash in x-amz-content-sha256, then send another body."""
+    request, _ = sign(headers={**JSON_HEADERS, "X-Amz-Content-SHA256": hashlib.sha256(BODY).hexdigest()})
+    message = denied(dataclasses.replace(request, body=b'{"taskType": "SWAPPED"}'))
+    assert "does not match the SHA-256 of the body the server received" in message
+
+
+def test_unsigned_payload_is_refused():
+    """botocore signs UNSIGNED-PAYLOAD only when an operation disables payload signing; none served here does."""
+    request, _ = sign(
+        url="https://bedrock.example.test/model/amazon.nova-canvas-v1%3A0/invoke",
+        headers={**JSON_HEADERS, "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"},
+        context={"payload_signing_enabled": False},
     )
+    assert "UNSIGNED-PAYLOAD is not accepted here" in denied(request)
 
 
-def test_bearer_token_accepted():
-    assert verify(bearer_request("secret-token"), CREDENTIALS, bearer_tokens={"secret-token"}) == BEARER_PRINCIPAL
+# --- presigned URLs ------------------------------------------------------------------------------------------
 
 
-def test_wrong_bearer_token_refused():
-    message = denied(bearer_request("guess"), bearer_tokens={"secret-token"})
-    assert message == "The bearer token included in the request is invalid."
+def presign(url=f"{BASE}/foundation-models", expires=60, secret=SK):
+    aws_request = AWSRequest(method="GET", url=url, data=b"", headers={})
+    SigV4QueryAuth(Credentials(AK, secret), "bedrock", "us-east-1", expires=expires).add_auth(aws_request)
+    return wire(aws_request.prepare())
 
 
-def test_empty_bearer_token_refused():
-    message = denied(bearer_request(""), bearer_tokens={""})
-    assert message == "The bearer token included in the request is invalid."
+def test_presigned_url_verifies():
+    assert verify(presign(), CREDENTIALS) == AK
 
 
-def test_bearer_refused_when_not_enabled():
-    message = denied(bearer_request("secret-token"))
-    assert "Bearer token authentication is not enabled" in message
+def test_presigned_url_with_wrong_secret_is_refused():
+    assert "signature we calculated does not match" in denied(presign(secret="not-the-secret"))
 
 
-def test_sigv4_still_works_with_bearer_tokens_configured():
-    request, _ = sign()
-    assert verify(request, CREDENTIALS, bearer_tokens={"secret-token"}) == AK
+def test_expired_presigned_url_is_refused():
+    request = presign(expires=60)
+    signed = datetime.strptime(dict(parse_qsl(request.query_string))["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+    message = denied(request, now=signed.replace(tzinfo=UTC) + timedelta(seconds=61))
+    assert message.startswith("Request has expired")
+
+
+def test_presigned_url_may_be_older_than_the_skew_window():
+    request = presign(expires=3600)
+    signed = datetime.strptime(dict(parse_qsl(request.query_string))["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+    assert verify(request, CREDENTIALS, now=signed.replace(tzinfo=UTC) + timedelta(minutes=30)) == AK
+
+
+def test_tampered_presigned_query_is_refused():
+    request = presign(url=f"{BASE}/foundation-models?byProvider=Amazon")
+    tampered = dataclasses.replace(request, query_string=request.query_string.replace("Amazon", "Other"))
+    assert "signature we calculated does not match" in denied(tampered)

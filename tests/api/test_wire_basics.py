@@ -63,7 +63,7 @@ def test_reel_refuses_invoke_model(runtime):
 def test_body_over_25mb_is_refused_before_parsing(tiny_server):
     big = b'{"inputText": "' + b"a" * 25_000_001 + b'"}'
     response = httpx.post(f"{tiny_server.url}/model/amazon.titan-embed-image-v1/invoke", content=big, timeout=30)
-    assert response.status_code == 400
+    assert (response.status_code, response.json()["__type"]) == (413, "ValidationException")
     assert "25,000,000" in response.json()["message"]
 
 

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from outcrop import __version__
+from outcrop.access import KeyFile, KeyRing
 from outcrop.api.bedrock import agent_api, agent_runtime_api, async_api, control_api, runtime_api, stream_api, sts_api
 from outcrop.api.bedrock.s3vectors_api import ROUTES as S3VECTORS_ROUTES
 from outcrop.api.errors import on_outcrop_error, on_request_validation_error, on_unexpected_error
@@ -23,9 +24,12 @@ from outcrop.api.native import jobs as jobs_api
 from outcrop.api.native import knowledge_bases as knowledge_bases_api
 from outcrop.api.native import models as models_api
 from outcrop.api.native import review as review_api
+from outcrop.api.native import session as session_api
 from outcrop.api.native import ui as ui_api
 from outcrop.api.native.docs import install_docs
 from outcrop.api.request_ids import request_id_middleware
+from outcrop.api.security.gate import Gate
+from outcrop.api.security.middleware import AccessMiddleware
 from outcrop.errors import OutcropError
 from outcrop.services import Services, build_services
 from outcrop.settings import Settings
@@ -40,6 +44,7 @@ def build_app(settings: Settings, services: Services | None = None) -> FastAPI:
         try:
             await asyncio.gather(*(asyncio.wrap_future(future) for future in server.preload()))  # ready once loaded
             await asyncio.to_thread(server.start)
+            app.state.ready = True
             yield
         finally:
             await asyncio.to_thread(server.close)
@@ -47,8 +52,11 @@ def build_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app = FastAPI(title="Outcrop", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     install_docs(app)
     app.state.outcrop = server
+    app.state.ready = False
+    app.state.gate = Gate(settings.signing_credentials, KeyRing(KeyFile(settings.api_keys_path)))
     metrics = Metrics(server.executor, server.jobs.store)
-    app.middleware("http")(request_id_middleware)
+    app.add_middleware(AccessMiddleware, gate=app.state.gate, max_body_bytes=settings.max_body_bytes)
+    app.middleware("http")(request_id_middleware)  # outermost: access errors carry the request id
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
     app.add_exception_handler(OutcropError, on_outcrop_error)
     app.add_exception_handler(Exception, on_unexpected_error)
@@ -65,7 +73,19 @@ def build_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(jobs_api.router)
     app.include_router(chat_api.router)
     app.add_api_route("/", sts_api.sts, methods=["POST"], include_in_schema=False)
+    app.include_router(session_api.router)  # before the UI's catch-all /ui/{path}
     app.include_router(ui_api.router)
+    _add_probes(app, server)
+    return app
+
+
+def _add_probes(app: FastAPI, server: Services) -> None:
+    @app.get("/ready", tags=["meta"])
+    async def ready(request: Request) -> JSONResponse:
+        """200 once preloaded models are loaded and background work started; 503 before (and while closing)."""
+        if request.app.state.ready and not server.closed:
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "starting"}, status_code=503)
 
     @app.get("/health", tags=["meta"])
     async def health(request: Request) -> JSONResponse:
@@ -74,5 +94,3 @@ def build_app(settings: Settings, services: Services | None = None) -> FastAPI:
         devices = {"configured": server.settings.device, "resolved": server.executor.devices.resolved()}
         return JSONResponse({"status": "ok", "version": __version__, "profile": server.catalog.profile,
                              "devices": devices, "memory": memory})  # fmt: skip
-
-    return app

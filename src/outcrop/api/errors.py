@@ -30,12 +30,11 @@ def request_id(request: Request) -> str:
 def error_response(error: OutcropError, rid: str) -> Response:
     body = {"__type": error.code, "message": error.message}
     body |= {k: error.extra[k] for k in _WIRE_EXTRAS if k in error.extra}
-    return Response(
-        content=json.dumps(body),
-        status_code=error.http_status,
-        media_type="application/json",
-        headers={"x-amzn-ErrorType": error.code, REQUEST_ID_HEADER: rid},
-    )
+    headers = {"x-amzn-ErrorType": error.code, REQUEST_ID_HEADER: rid}
+    if "retry_after_s" in error.extra:
+        headers["Retry-After"] = str(error.extra["retry_after_s"])
+    return Response(content=json.dumps(body), status_code=error.http_status, media_type="application/json",
+                    headers=headers)  # fmt: skip
 
 
 async def on_outcrop_error(request: Request, exc: Exception) -> Response:

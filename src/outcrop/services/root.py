@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,8 +48,6 @@ class Services:
     review: ReviewStore
     release: Release
     job_workers: JobsWiring
-    credentials: Mapping[str, str] = field(default_factory=dict)
-    bearer_tokens: frozenset[str] = frozenset()
     _closed: bool = field(default=False, repr=False)
     _close_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -112,7 +109,6 @@ def build_services(settings: Settings, catalog: Catalog | None = None) -> Servic
         review=review,
         release=Release(guard, signer, review),
         job_workers=build_jobs(settings, catalog, executor, guard, video_release),
-        credentials=settings.signing_credentials,
     )
 
 

@@ -1,4 +1,4 @@
-"""Reading a Bedrock request: bounded body, optional SigV4 verification, JSON decoding."""
+"""Reading a Bedrock request: the body (bounded and authenticated by the app's AccessMiddleware), JSON decoding."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from typing import Any
 from starlette.requests import Request
 
 from outcrop.api.bedrock.schema import malformed
-from outcrop.api.bedrock.sigv4 import SignedRequest, verify
-from outcrop.errors import ValidationError
+from outcrop.errors import PayloadTooLargeError, ValidationError
 from outcrop.services import Services
 
 
@@ -34,33 +33,15 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _too_large(size: int, limit: int) -> ValidationError:
-    return ValidationError(
+def _too_large(size: int, limit: int) -> PayloadTooLargeError:
+    return PayloadTooLargeError(
         f"The request body is {size:,} bytes; the limit is {limit:,} bytes. Send smaller or fewer images."
     )
 
 
 async def authenticated_body(request: Request) -> bytes:
-    """Read the body and, when access keys are configured, verify the request's signature over it."""
-    state = state_of(request)
-    body = await read_body(request, state.settings.max_body_bytes)
-    if state.credentials or state.bearer_tokens:
-        verify(signed_request(request, body), state.credentials, bearer_tokens=state.bearer_tokens)
-    return body
-
-
-def signed_request(request: Request, body: bytes) -> SignedRequest:
-    headers: dict[str, str] = {}
-    for name, value in request.headers.items():
-        headers[name] = f"{headers[name]},{value}" if name in headers else value
-    raw_path = request.scope.get("raw_path") or request.url.path.encode()
-    return SignedRequest(
-        method=request.method,
-        raw_path=raw_path.decode("latin-1"),
-        query_string=request.scope.get("query_string", b"").decode("latin-1"),
-        headers=headers,
-        body=body,
-    )
+    """The body the AccessMiddleware read (within OUTCROP_MAX_BODY_BYTES) and authenticated before this route ran."""
+    return await request.body()
 
 
 def json_object(body: bytes) -> Mapping[str, Any]:

@@ -2,38 +2,39 @@
 
 Framework-independent: the wire layer copies what it received into a `SignedRequest` (the path and query
 exactly as they arrived, still percent-encoded) and calls `verify`, which either returns the caller's access
-key id or raises `AccessDeniedError` with a message saying what to fix.
+key id or raises an `AccessDeniedError` (UnrecognizedClientException for an unknown key, InvalidSignatureException
+for a signature, date or payload hash that does not verify) with a message saying what to fix. Both of AWS's forms
+are accepted: the Authorization header and the presigned query (X-Amz-Algorithm, X-Amz-Credential, ...).
 
 The canonical request mirrors botocore's `SigV4Auth` for the `bedrock` signing name: the wire path is
 percent-encoded once more (`%3A` -> `%253A`) after removing dot segments and empty segments, query parameters
 are re-encoded with the SigV4 unreserved set and sorted, signed header values are trimmed with inner
-whitespace collapsed, and the payload hash is `x-amz-content-sha256` when sent, else sha256 of the body.
+whitespace collapsed, and the payload hash is always the SHA-256 of the body received: a declared
+`x-amz-content-sha256` must equal it (none of the services served here accepts UNSIGNED-PAYLOAD).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
-from outcrop.errors import AccessDeniedError
+from outcrop.errors import AccessDeniedError, InvalidSignatureError, UnrecognizedClientError
 
 __all__ = [
     "ACCEPTED_SERVICES",
     "ALGORITHM",
-    "BEARER_PRINCIPAL",
     "SignedRequest",
     "canonical_request",
     "verify",
 ]
 
 ALGORITHM = "AWS4-HMAC-SHA256"
-ACCEPTED_SERVICES: frozenset[str] = frozenset({"bedrock", "s3vectors"})  # s3vectors signs the same way
-BEARER_PRINCIPAL = "bearer"
-"""What `verify` returns for a request authenticated with a configured bearer token."""
+ACCEPTED_SERVICES: frozenset[str] = frozenset({"bedrock", "s3vectors", "sts"})  # all sign the same way
+MAX_PRESIGNED_EXPIRY_S = 7 * 24 * 3600  # AWS's limit for X-Amz-Expires
 
 _AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 _TERMINATOR = "aws4_request"
@@ -79,33 +80,31 @@ def verify(
     *,
     now: datetime | None = None,
     max_skew: timedelta = timedelta(minutes=15),
-    bearer_tokens: Collection[str] = frozenset(),
 ) -> str:
-    """Check the request's signature; return the verified access key id (or `BEARER_PRINCIPAL`).
+    """Check the request's signature; return the verified access key id.
 
-    `credentials` maps access key id -> secret access key. Raises `AccessDeniedError` on any failure.
+    `credentials` maps access key id -> secret access key. Raises `AccessDeniedError` (or a subclass) on failure.
     """
     headers = {name.lower(): value for name, value in request.headers.items()}
+    if is_presigned(request.query_string):
+        return _verify_presigned(request, headers, credentials, now or datetime.now(UTC), max_skew)
     authorization = headers.get("authorization", "").strip()
     if not authorization:
-        raise AccessDeniedError(_missing_message(bearer_tokens))
+        raise AccessDeniedError(missing_message())
     scheme, _, rest = authorization.partition(" ")
-    if scheme.lower() == "bearer":
-        return _verify_bearer(rest.strip(), bearer_tokens)
     if scheme != ALGORITHM:
         raise AccessDeniedError(
             f"Unsupported authorization type '{scheme}'. Sign requests with AWS Signature Version 4 ({ALGORITHM})."
         )
     auth = _parse_authorization(rest)
-    secret = credentials.get(auth.access_key)
-    if secret is None:
-        raise AccessDeniedError(
-            f"The access key id '{auth.access_key}' is not recognized by this server. "
-            "Use an access key configured in Outcrop (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)."
-        )
-    amz_date = _check_date(headers, auth, now or datetime.now(UTC), max_skew)
+    secret = _secret_for(auth, credentials)
+    amz_date = _check_date(headers.get("x-amz-date", "").strip(), auth, now or datetime.now(UTC), max_skew)
     _check_signature(request, headers, auth, amz_date, secret)
     return auth.access_key
+
+
+def is_presigned(query_string: str) -> bool:
+    return "X-Amz-Algorithm=" in query_string or "x-amz-algorithm=" in query_string.lower()
 
 
 def canonical_request(request: SignedRequest, signed_headers: tuple[str, ...]) -> str:
@@ -115,7 +114,7 @@ def canonical_request(request: SignedRequest, signed_headers: tuple[str, ...]) -
         [
             request.method.upper(),
             _canonical_uri(request.raw_path),
-            _canonical_query(request.query_string),
+            _canonical_query(_without_signature(request.query_string)),
             _canonical_headers(headers, signed_headers),
             ";".join(signed_headers),
             _payload_hash(headers, request.body),
@@ -123,27 +122,61 @@ def canonical_request(request: SignedRequest, signed_headers: tuple[str, ...]) -
     )
 
 
-def _missing_message(bearer_tokens: Collection[str]) -> str:
-    alternative = ""
-    if bearer_tokens:
-        alternative = " or send a configured bearer token (Authorization: Bearer <token>)"
+def missing_message() -> str:
     return (
-        "Missing Authentication Token: this server has access keys configured, so requests must be signed "
-        "with AWS Signature Version 4 (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to a configured key "
-        f"pair and do not use signature_version=UNSIGNED){alternative}."
+        "Missing Authentication Token: this server requires credentials. Sign requests with AWS Signature "
+        "Version 4 (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to a configured key pair and do not use "
+        "signature_version=UNSIGNED), or send an API key as 'Authorization: Bearer <key>' (OUTCROP_API_KEY)."
     )
 
 
-def _verify_bearer(token: str, bearer_tokens: Collection[str]) -> str:
-    if not bearer_tokens:
-        raise AccessDeniedError(
-            "Bearer token authentication is not enabled on this server. Sign requests with AWS Signature "
-            "Version 4 using a configured access key instead."
+def _secret_for(auth: _Authorization, credentials: Mapping[str, str]) -> str:
+    secret = credentials.get(auth.access_key)
+    if secret is None:
+        raise UnrecognizedClientError(
+            f"The security token included in the request is invalid: access key id '{auth.access_key}' is not "
+            "configured on this server. Use the key pair set in OUTCROP_ACCESS_KEY_ID / OUTCROP_SECRET_ACCESS_KEY."
         )
-    presented = token.encode()
-    if presented and any(hmac.compare_digest(presented, known.encode()) for known in bearer_tokens):
-        return BEARER_PRINCIPAL
-    raise AccessDeniedError("The bearer token included in the request is invalid.")
+    return secret
+
+
+def _verify_presigned(
+    request: SignedRequest, headers: Mapping[str, str], credentials: Mapping[str, str], now: datetime,
+    max_skew: timedelta,
+) -> str:  # fmt: skip
+    query = dict(parse_qsl(request.query_string, keep_blank_values=True))
+    missing = [name for name in _PRESIGN_FIELDS if not query.get(name)]
+    if missing or query["X-Amz-Algorithm"] != ALGORITHM:
+        raise AccessDeniedError(
+            f"Malformed presigned URL: it needs {', '.join(_PRESIGN_FIELDS)} with X-Amz-Algorithm={ALGORITHM} "
+            f"(missing: {', '.join(missing) or 'none'}). Presign it again with botocore."
+        )
+    auth = _build_authorization(query["X-Amz-Credential"], query["X-Amz-SignedHeaders"], query["X-Amz-Signature"])
+    secret = _secret_for(auth, credentials)
+    amz_date = _check_date(query["X-Amz-Date"], auth, now, max_skew, presigned=True)
+    _check_expiry(query["X-Amz-Expires"], amz_date, now)
+    _check_signature(request, headers, auth, amz_date, secret)
+    return auth.access_key
+
+
+_PRESIGN_FIELDS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders",
+                   "X-Amz-Signature")  # fmt: skip
+
+
+def _check_expiry(expires: str, amz_date: str, now: datetime) -> None:
+    if not expires.isdigit() or not 0 < int(expires) <= MAX_PRESIGNED_EXPIRY_S:
+        raise AccessDeniedError(
+            f"X-Amz-Expires must be a number of seconds from 1 to {MAX_PRESIGNED_EXPIRY_S} (7 days), not '{expires}'."
+        )
+    now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    if now > _parse_amz_date(amz_date) + timedelta(seconds=int(expires)):
+        raise InvalidSignatureError(
+            f"Request has expired: the presigned URL signed at {amz_date} was valid for {expires} s. Presign it again."
+        )
+
+
+def _without_signature(query_string: str) -> str:
+    return "&".join(p for p in query_string.split("&") if not p.startswith("X-Amz-Signature="))
 
 
 def _parse_authorization(rest: str) -> _Authorization:
@@ -181,22 +214,25 @@ def _build_authorization(credential: str, signed_headers: str, signature: str) -
     return _Authorization(parts[0], parts[1], parts[2], parts[3], names, signature)
 
 
-def _check_date(headers: Mapping[str, str], auth: _Authorization, now: datetime, max_skew: timedelta) -> str:
-    amz_date = headers.get("x-amz-date", "").strip()
+def _check_date(
+    amz_date: str, auth: _Authorization, now: datetime, max_skew: timedelta, *, presigned: bool = False
+) -> str:
+    """The date must match the scope and lie within `max_skew` of now (a presigned URL may be older: X-Amz-Expires
+    bounds it instead)."""
     sent = _parse_amz_date(amz_date)
     if auth.scope_date != amz_date[:8]:
-        raise AccessDeniedError(
+        raise InvalidSignatureError(
             "Date in Credential scope does not match YYYYMMDD from the X-Amz-Date header: "
             f"'{auth.scope_date}' != '{amz_date[:8]}', from '{amz_date}'."
         )
     now = now if now.tzinfo else now.replace(tzinfo=UTC)
-    if sent < now - max_skew:
-        raise AccessDeniedError(
+    if sent < now - max_skew and not presigned:
+        raise InvalidSignatureError(
             f"Signature expired: {amz_date} is now earlier than {_amz(now - max_skew)} "
             f"({_amz(now)} - {_minutes(max_skew)}). Check the client's clock."
         )
     if sent > now + max_skew:
-        raise AccessDeniedError(
+        raise InvalidSignatureError(
             f"Signature not yet current: {amz_date} is still later than {_amz(now + max_skew)} "
             f"({_amz(now)} + {_minutes(max_skew)}). Check the client's clock."
         )
@@ -229,7 +265,7 @@ def _check_signature(
 ) -> None:
     absent = [name for name in auth.signed_headers if name not in headers]
     if absent:
-        raise AccessDeniedError(
+        raise InvalidSignatureError(
             f"SignedHeaders lists {', '.join(absent)} but the request carries no such header. {_MISMATCH}"
         )
     creq = canonical_request(request, auth.signed_headers)
@@ -237,7 +273,7 @@ def _check_signature(
     key = _signing_key(secret, auth)
     expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode(), auth.signature.encode()):
-        raise AccessDeniedError(_MISMATCH, canonical_request=creq, string_to_sign=to_sign)
+        raise InvalidSignatureError(_MISMATCH, canonical_request=creq, string_to_sign=to_sign)
 
 
 def _signing_key(secret: str, auth: _Authorization) -> bytes:
@@ -282,8 +318,20 @@ def _canonical_headers(headers: Mapping[str, str], signed_headers: tuple[str, ..
 
 
 def _payload_hash(headers: Mapping[str, str], body: bytes) -> str:
+    """The SHA-256 of the body received; a declared x-amz-content-sha256 must be the same."""
+    received = _sha256_hex(body)
     declared = headers.get("x-amz-content-sha256")
-    return declared if declared is not None else _sha256_hex(body)
+    if declared is None or declared.strip().lower() == received:
+        return received
+    if declared.strip().upper().startswith(("UNSIGNED-PAYLOAD", "STREAMING-")):
+        raise InvalidSignatureError(
+            f"x-amz-content-sha256: {declared} is not accepted here: Bedrock and S3 Vectors requests sign their "
+            "payload. Send the body's SHA-256 in hex, or leave the header out."
+        )
+    raise InvalidSignatureError(
+        "The x-amz-content-sha256 header does not match the SHA-256 of the body the server received "
+        f"({received}); the body changed after signing. Sign the body you send."
+    )
 
 
 def _sha256_hex(data: bytes) -> str:
