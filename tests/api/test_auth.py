@@ -274,3 +274,17 @@ def test_bad_json_is_a_typed_400_on_every_door(locked_server, keys, body, messag
         response = httpx.post(locked_server.url + path, content=body, headers=bearer(keys["all"]))
         assert (response.status_code, error_type(response)) == (400, "ValidationException")
         assert message in response.json()["message"]
+
+
+def test_review_decisions_record_the_key(locked_server, keys):
+    body = {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a mug"},
+            "imageGenerationConfig": {"width": 320, "height": 320, "seed": 3}}  # fmt: skip
+    locked_server.client("bedrock-runtime").invoke_model(modelId=CANVAS, body=json.dumps(body))
+    pending = httpx.get(f"{locked_server.url}/v1/review/assets?status=pending", headers=bearer(keys["all"]))
+    asset_id = pending.json()["assets"][0]["id"]
+    approved = httpx.post(f"{locked_server.url}/v1/review/assets/{asset_id}/approve", headers=bearer(keys["all"]),
+                          json={"reviewer": "ana"})  # fmt: skip
+    assert approved.status_code == 200, approved.text
+    audit = httpx.get(f"{locked_server.url}/v1/review/audit?asset_id={asset_id}", headers=bearer(keys["all"]))
+    decision = [entry for entry in audit.json()["entries"] if entry["action"] == "approve"]
+    assert decision[0]["actor"] == "ana" and decision[0]["details"]["identity"] == "api-key:all-actions"

@@ -9,6 +9,7 @@ import click
 import httpx
 
 from outcrop.cli.context import given_options, settings_from
+from outcrop.sdk.auth import default_auth
 
 EXIT_API_ERROR = 1
 EXIT_NO_SERVER = 2
@@ -26,7 +27,7 @@ def call(ctx: click.Context, method: str, path: str, **kwargs: Any) -> Any:
     """One request; on failure print `error: <Code>: <message>` and exit non-zero."""
     url = base_url(ctx)
     try:
-        response = httpx.request(method, url + path, timeout=kwargs.pop("timeout", 120), **kwargs)
+        response = httpx.request(method, url + path, timeout=kwargs.pop("timeout", 120), auth=default_auth(), **kwargs)
     except httpx.ConnectError:
         fail(f"no Outcrop server answers at {url}; start one with `outcrop serve` or pass --url.", EXIT_NO_SERVER)
     if response.status_code >= 400:

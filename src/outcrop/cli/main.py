@@ -10,6 +10,7 @@ from outcrop.cli.context import accept_global_options, home_option, profile_opti
 from outcrop.cli.embed import embed
 from outcrop.cli.image import image
 from outcrop.cli.kb import kb
+from outcrop.cli.keys import keys
 from outcrop.cli.models import models
 from outcrop.cli.provenance import provenance_group
 from outcrop.cli.review import review
@@ -39,6 +40,7 @@ cli.add_command(provenance_group)
 cli.add_command(video)
 cli.add_command(chat)
 cli.add_command(worker)
+cli.add_command(keys)
 accept_global_options(cli)
 
 

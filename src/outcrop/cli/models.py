@@ -17,6 +17,7 @@ from outcrop.catalog import Catalog, load_catalog
 from outcrop.catalog.pull import PullError, pull, resolve_weights_name
 from outcrop.cli.client import base_url, call
 from outcrop.cli.context import settings_from
+from outcrop.sdk.auth import default_auth
 
 TABLE_WIDTH = 100
 LOAD_TIMEOUT_S = 1800  # a real-size model can take minutes to load
@@ -71,7 +72,7 @@ def _server_listing(ctx: click.Context) -> Placements | None:
     """(model id, task, weights) -> device, dtype, resident, pinned from the server's GET /v1/models; None when no
     server answers (residency exists only in a server process)."""
     try:
-        reply = httpx.get(base_url(ctx) + "/v1/models", timeout=10)
+        reply = httpx.get(base_url(ctx) + "/v1/models", timeout=10, auth=default_auth())
         reply.raise_for_status()
     except httpx.HTTPError:
         return None

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from outcrop.cli.client import base_url, call, fail
+from outcrop.sdk.auth import default_auth
 
 
 @click.group()
@@ -85,7 +86,7 @@ def show(ctx: click.Context, asset_id: str, out: str | None) -> None:
 
 def _content(ctx: click.Context, asset_id: str) -> bytes:
     # `call` decodes every answer as JSON; this endpoint answers the asset's raw bytes, so it is fetched here.
-    response = httpx.get(f"{base_url(ctx)}/v1/review/assets/{asset_id}/content", timeout=120)
+    response = httpx.get(f"{base_url(ctx)}/v1/review/assets/{asset_id}/content", timeout=120, auth=default_auth())
     if response.status_code >= 400:
         fail(f"HTTP {response.status_code}: {response.text[:500]}")
     return response.content

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from outcrop.cli.client import EXIT_API_ERROR, base_url, call, fail
+from outcrop.sdk.auth import default_auth
 
 EXIT_JOB_FAILED = 3
 SHOT_SECONDS = 6
@@ -140,7 +141,9 @@ def _wait(ctx: click.Context, job_id: str, out: Path, as_json: bool, poll_s: flo
 def _download(ctx: click.Context, job_id: str, out: Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{job_id}.mp4"
-    with httpx.stream("GET", f"{base_url(ctx)}/v1/jobs/{job_id}/files/output.mp4", timeout=120) as response:
+    with httpx.stream(
+        "GET", f"{base_url(ctx)}/v1/jobs/{job_id}/files/output.mp4", timeout=120, auth=default_auth()
+    ) as response:
         if response.status_code >= 400:
             fail(f"download failed: HTTP {response.status_code}", EXIT_API_ERROR)
         with path.open("wb") as sink:

@@ -123,13 +123,14 @@ class ReviewStore:
     def content(self, asset_id: str) -> bytes:
         return self._blob(self.get(asset_id).sha256).read_bytes()
 
-    def approve(self, asset_id: str, reviewer: str, note: str | None = None) -> Asset:
-        return self._decide(asset_id, ReviewStatus.APPROVED, reviewer, note, "approve")
+    def approve(self, asset_id: str, reviewer: str, note: str | None = None, *, identity: str | None = None) -> Asset:
+        """`identity`: the credential the decision came with (e.g. `api-key:alice`), recorded beside the name."""
+        return self._decide(asset_id, ReviewStatus.APPROVED, reviewer, note, "approve", identity=identity)
 
-    def reject(self, asset_id: str, reviewer: str, reason: str) -> Asset:
+    def reject(self, asset_id: str, reviewer: str, reason: str, *, identity: str | None = None) -> Asset:
         if not reason or not reason.strip():
             raise ValidationError("A rejection needs a reason; send a non-empty 'reason'.")
-        return self._decide(asset_id, ReviewStatus.REJECTED, reviewer, reason, "reject")
+        return self._decide(asset_id, ReviewStatus.REJECTED, reviewer, reason, "reject", identity=identity)
 
     def release(self, asset_id: str, actor: str = SYSTEM_ACTOR) -> str:
         """Copy an approved asset to the release location; returns where it went (path or s3:// URI)."""
@@ -149,7 +150,8 @@ class ReviewStore:
         self.audit.append(actor, "release", asset_id, {"location": location})
         return location
 
-    def _decide(self, asset_id: str, status: ReviewStatus, reviewer: str, note: str | None, action: str) -> Asset:
+    def _decide(self, asset_id: str, status: ReviewStatus, reviewer: str, note: str | None, action: str, *,
+                identity: str | None) -> Asset:  # fmt: skip
         if not reviewer or not reviewer.strip():
             raise ValidationError("Name the reviewer: send a non-empty 'reviewer'.")
         with self._transaction() as db:
@@ -163,6 +165,7 @@ class ReviewStore:
             message = f"Asset '{asset_id}' is already {current.status}; only pending assets can be {action}d."
             raise ConflictError(message)
         details = {"note": note} if status is ReviewStatus.APPROVED else {"reason": note}
+        details |= {"identity": identity} if identity else {}
         self.audit.append(reviewer, action, asset_id, details)
         return self.get(asset_id)
 

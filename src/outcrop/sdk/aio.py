@@ -13,6 +13,7 @@ from typing import Any, Self, TypeVar
 import httpx
 
 from outcrop.sdk import calls
+from outcrop.sdk.auth import default_auth
 from outcrop.sdk.calls import DEFAULT_EMBED_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_VIDEO_MODEL, Call, ImageInput
 from outcrop.sdk.client import DEFAULT_TIMEOUT_S, downloadable
 from outcrop.sdk.errors import raise_for_error
@@ -210,8 +211,9 @@ class AsyncClient:
     """
 
     def __init__(self, base_url: str = "http://127.0.0.1:8686", *, timeout: float = DEFAULT_TIMEOUT_S,
-                 http: httpx.AsyncClient | None = None) -> None:  # fmt: skip
-        self._http = http or httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout)
+                 http: httpx.AsyncClient | None = None, api_key: str | None = None) -> None:  # fmt: skip
+        auth = default_auth(api_key)
+        self._http = http or httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout, auth=auth)
         self.images = AsyncImages(self)
         self.embeddings = AsyncEmbeddings(self)
         self.knowledge_bases = AsyncKnowledgeBases(self)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 import httpx
 
 from outcrop.sdk import calls
+from outcrop.sdk.auth import default_auth, settings_auth
 from outcrop.sdk.calls import DEFAULT_EMBED_MODEL, DEFAULT_IMAGE_MODEL, DEFAULT_VIDEO_MODEL, Call, ImageInput
 from outcrop.sdk.errors import OutcropAPIError, raise_for_error
 from outcrop.sdk.types import (
@@ -323,8 +324,10 @@ class Client:
     """
 
     def __init__(self, base_url: str = "http://127.0.0.1:8686", *, timeout: float = DEFAULT_TIMEOUT_S,
-                 http: httpx.Client | None = None) -> None:  # fmt: skip
-        self._http = http or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
+                 http: httpx.Client | None = None, api_key: str | None = None) -> None:  # fmt: skip
+        """`api_key` (default OUTCROP_API_KEY) is sent as a Bearer key; without one, SigV4 from the AWS chain."""
+        auth = default_auth(api_key)
+        self._http = http or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, auth=auth)
         self.images = Images(self)
         self.embeddings = Embeddings(self)
         self.knowledge_bases = KnowledgeBases(self)
@@ -365,4 +368,7 @@ class InProcessClient(Client):
         from outcrop.services import build_services
 
         transport = ASGIThreadTransport(build_app(settings, build_services(settings)))
-        super().__init__(http=httpx.Client(transport=transport, base_url="http://outcrop.local", timeout=timeout))
+        key, secret = settings.access_key_id, settings.secret_access_key
+        auth = None if key is None or secret is None else settings_auth(key, secret.get_secret_value())
+        http = httpx.Client(transport=transport, base_url="http://outcrop.local", timeout=timeout, auth=auth)
+        super().__init__(http=http)

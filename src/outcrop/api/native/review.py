@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from outcrop.safety.review import ReviewStore
+from outcrop.access import Principal
+from outcrop.safety.review import SYSTEM_ACTOR, ReviewStore
 
 router = APIRouter(prefix="/v1/review", tags=["review"])
 
@@ -48,19 +49,27 @@ def asset_content(request: Request, asset_id: str) -> Response:
 
 @router.post("/assets/{asset_id}/approve")
 def approve(request: Request, asset_id: str, spec: Approve) -> dict[str, Any]:
-    return _store(request).approve(asset_id, spec.reviewer, spec.note).as_dict()
+    return _store(request).approve(asset_id, spec.reviewer, spec.note, identity=identity(request)).as_dict()
 
 
 @router.post("/assets/{asset_id}/reject")
 def reject(request: Request, asset_id: str, spec: Reject) -> dict[str, Any]:
-    return _store(request).reject(asset_id, spec.reviewer, spec.reason).as_dict()
+    return _store(request).reject(asset_id, spec.reviewer, spec.reason, identity=identity(request)).as_dict()
 
 
 @router.post("/assets/{asset_id}/release")
 def release(request: Request, asset_id: str) -> dict[str, Any]:
     store = _store(request)
-    store.release(asset_id)
+    store.release(asset_id, identity(request) or SYSTEM_ACTOR)
     return store.get(asset_id).as_dict()
+
+
+def identity(request: Request) -> str | None:
+    """The credential the request was admitted with (`api-key:alice`, `sigv4:AKID...`); None on an open server."""
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None or principal.kind == "anonymous":
+        return None
+    return f"{principal.kind}:{principal.name}"
 
 
 @router.get("/audit")
