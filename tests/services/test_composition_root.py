@@ -13,6 +13,7 @@ from click.testing import CliRunner
 import outcrop.api.app
 import outcrop.services
 from outcrop.api.app import build_app
+from outcrop.catalog import Family
 from outcrop.cli.main import cli
 from outcrop.jobs import celery_queue
 from outcrop.sdk import InProcessClient
@@ -60,7 +61,9 @@ def test_worker_runs_jobs_with_the_services_of_the_root(spy, monkeypatch, tmp_pa
                                    "device": "cpu", "release_location": env["OUTCROP_RELEASE_LOCATION"]})  # fmt: skip
     [(runner, queues)] = runs
     assert queues == ["nova-reel-v1-1"] and list(runner.config.queues) == queues
-    handler = runner.handler
+    assert runner.handler is services.job_workers.runner.handler and runner.store is services.jobs.store
+    handler = runner.handler  # the Reel handler, alone or among the per-family handlers
+    handler = handler if isinstance(handler, VideoJobHandler) else handler.by_family[Family.NOVA_REEL_V1_1]
     assert isinstance(handler, VideoJobHandler) and handler.executor is services.executor
     assert handler.release.review is services.review and services.review.release_to == str(tmp_path / "released")
     assert services.executor.residency._budget == 12345  # the server's budget, not an unbounded default
