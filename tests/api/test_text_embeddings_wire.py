@@ -22,7 +22,7 @@ def runtime(pulled, tmp_path_factory):
     models = pulled("all-minilm-l6-v2").parent
     home = tmp_path_factory.mktemp("text-embed-home")
     (home / "catalog.toml").write_text(PREFIXED)
-    with start_server(home=home, models_dir=models, profile="default", torch_threads=1) as server:
+    with start_server(home=home, models_dir=models, profile="default") as server:
         yield server.client("bedrock-runtime")
 
 

@@ -17,9 +17,13 @@ def test_models_list_json(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["--profile", "tiny", "models", "list", "--json"])
     assert result.exit_code == 0, result.output
     listing = json.loads(result.output)
+    rows = {(r["model_id"], r["task"], r["weights"]): r for r in listing["bindings"]}
+    assert rows[("amazon.nova-lite-v1:0", "CONVERSE", "tiny-llm")]["installed"] is True
+    # Background removal prefers the real small ISNet (not pulled here) and falls back to the built-in toy model.
+    small = rows[("amazon.nova-canvas-v1:0", "REMOVE_BACKGROUND", "isnet-general-small")]
+    toy = rows[("amazon.nova-canvas-v1:0", "REMOVE_BACKGROUND", "tiny-isnet")]
+    assert (small["installed"], small["serving"], toy["installed"], toy["serving"]) == (False, False, True, True)
     rows = {(r["model_id"], r["task"]): r for r in listing["bindings"]}
-    assert rows[("amazon.nova-lite-v1:0", "CONVERSE")]["installed"] is True
-    assert rows[("amazon.nova-canvas-v1:0", "REMOVE_BACKGROUND")]["installed"] is False
     assert rows[("amazon.nova-reel-v1:1", "TEXT_TO_VIDEO")]["weights"] == "tiny-video"  # built in: installed
     assert rows[("amazon.nova-reel-v1:1", "TEXT_TO_VIDEO")]["installed"] is True
     assert "amazon.nova-reel-v1:0" not in listing["unbound"]
