@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from outcrop.errors import AccessDeniedError, ValidationError
 
@@ -18,15 +19,35 @@ from outcrop.errors import AccessDeniedError, ValidationError
 class DataBoundaries:
     source_roots: tuple[Path, ...] | None = None  # None: any folder
     buckets: tuple[str, ...] | None = None  # "bucket" or "bucket/prefix"; None: any bucket
+    own: tuple[Path, ...] = ()  # the server's own folders (job artifacts): outputs may always go there
 
     @classmethod
-    def build(cls, roots: Sequence[Path] | None, buckets: Sequence[str] | None, locked: bool) -> DataBoundaries:
+    def build(cls, roots: Sequence[Path] | None, buckets: Sequence[str] | None, locked: bool,
+              own: Sequence[Path] = ()) -> DataBoundaries:  # fmt: skip
         """`locked` (credentials configured): unset lists allow nothing instead of everything."""
         resolved = None if roots is None else tuple(Path(root).expanduser().resolve() for root in roots)
         allowed = None if buckets is None else tuple(b.removeprefix("s3://").strip("/") for b in buckets)
         if locked:
             resolved, allowed = resolved or (), allowed or ()
-        return cls(resolved, allowed)
+        return cls(resolved, allowed, tuple(Path(folder).expanduser().resolve() for folder in own))
+
+    def output(self, location: str) -> None:
+        """Refuse a job outputUri or release location outside the allowed buckets, source roots and own folders."""
+        if location.startswith("s3://"):
+            self.s3(location)
+            return
+        if self.source_roots is None:
+            return
+        raw = unquote(urlsplit(location).path) if location.startswith("file:") else location
+        resolved = Path(raw).expanduser().resolve()
+        if any(resolved.is_relative_to(root) for root in (*self.source_roots, *self.own)):
+            return
+        folders = ", ".join(map(str, (*self.source_roots, *self.own))) or "none configured"
+        raise AccessDeniedError(
+            f"{location} is outside the folders this server may write ({folders}: OUTCROP_SOURCE_ROOTS and the "
+            "server's artifacts folder); send an s3:// location in OUTCROP_ALLOWED_BUCKETS, or add the folder to "
+            "OUTCROP_SOURCE_ROOTS on the server."
+        )
 
     def local(self, path: str | Path) -> Path:
         """The folder or file, symlinks followed, if it lies under a source root."""

@@ -113,7 +113,8 @@ class Settings(BaseSettings):
     @property
     def boundaries(self) -> DataBoundaries:
         """Folders and buckets requests may name; with credentials configured, unset means none."""
-        return DataBoundaries.build(self.source_roots, self.allowed_buckets, locked=self.auth_configured)
+        return DataBoundaries.build(self.source_roots, self.allowed_buckets, locked=self.auth_configured,
+                                    own=(self.artifacts_dir,))  # fmt: skip
 
     @property
     def auth_configured(self) -> bool:

@@ -288,3 +288,16 @@ def test_review_decisions_record_the_key(locked_server, keys):
     audit = httpx.get(f"{locked_server.url}/v1/review/audit?asset_id={asset_id}", headers=bearer(keys["all"]))
     decision = [entry for entry in audit.json()["entries"] if entry["action"] == "approve"]
     assert decision[0]["actor"] == "ana" and decision[0]["details"]["identity"] == "api-key:all-actions"
+
+
+def test_output_uris_outside_the_boundaries_are_refused(locked_server, keys):
+    runtime = locked_server.client("bedrock-runtime")
+    reel = {"taskType": "TEXT_VIDEO", "textToVideoParams": {"text": "a drone shot"},
+            "videoGenerationConfig": {"durationSeconds": 6, "fps": 24, "dimension": "1280x720", "seed": 1}}  # fmt: skip
+    with pytest.raises(runtime.exceptions.AccessDeniedException) as caught:
+        runtime.start_async_invoke(modelId="amazon.nova-reel-v1:0", modelInput=reel,
+                                   outputDataConfig={"s3OutputDataConfig": {"s3Uri": "s3://someone-elses-bucket/x"}})  # fmt: skip
+    assert "OUTCROP_ALLOWED_BUCKETS" in caught.value.response["Error"]["Message"]
+    native = httpx.post(f"{locked_server.url}/v1/video/jobs", headers=bearer(keys["all"]),
+                        json={"modelId": "amazon.nova-reel-v1:0", "modelInput": reel, "outputUri": "file:///etc/x"})  # fmt: skip
+    assert (native.status_code, error_type(native)) == (403, "AccessDeniedException"), native.text

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from outcrop.atomic_write import write_atomically
+from outcrop.boundaries import DataBoundaries
 from outcrop.database import Database
 from outcrop.errors import ConflictError, ResourceNotFoundError, ValidationError
 from outcrop.safety.audit import AuditLog
@@ -74,11 +75,13 @@ class ReviewStore:
     """
 
     def __init__(self, root: Path, *, enabled: bool = True, audit: AuditLog | None = None,
-                 release_to: str | None = None, s3_client: Callable[[], Any] | None = None) -> None:  # fmt: skip
+                 release_to: str | None = None, s3_client: Callable[[], Any] | None = None,
+                 boundaries: DataBoundaries | None = None) -> None:  # fmt: skip
         root.mkdir(parents=True, exist_ok=True)
         self.enabled = enabled
         self.audit = audit or AuditLog(root / "audit.jsonl")
         self.release_to = release_to
+        self.boundaries = boundaries or DataBoundaries()
         self._blobs = root / "assets"
         self._s3_client = s3_client
         self._database = Database(root / "review.sqlite", _SCHEMA)
@@ -139,6 +142,7 @@ class ReviewStore:
             raise ConflictError(f"Asset '{asset_id}' is {asset.status}; only approved assets can be released.")
         if not self.release_to:
             raise ValidationError("No release location is configured (a folder path or s3://bucket/prefix).")
+        self.boundaries.output(self.release_to)
         name = asset.id + (mimetypes.guess_extension(asset.media_type) or ".bin")
         data = self._blob(asset.sha256).read_bytes()
         if self.release_to.startswith("s3://"):

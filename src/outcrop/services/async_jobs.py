@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from outcrop.boundaries import DataBoundaries
 from outcrop.catalog import Catalog, Family, ModelEntry
 from outcrop.errors import ValidationError
 from outcrop.families.nova_embed_segmented import parse_segmented
@@ -52,6 +53,7 @@ class AsyncJobs:
     region: str
     account_id: str
     clock: Clock = utc_now
+    boundaries: DataBoundaries = field(default_factory=DataBoundaries)  # where outputUri may point
 
     def start(self, request: StartRequest) -> tuple[Job, bool]:
         """The job for this request (created=False when the token was seen before with the same request)."""
@@ -63,6 +65,7 @@ class AsyncJobs:
             )
         kind = self._validated_kind(entry, request.model_input)
         self.catalog.require_installed(entry, self.catalog.binding(entry, kind))
+        self.boundaries.output(request.output_uri)
         self.open_store(request.output_uri).check()
         job_id = new_job_id()
         job, created = self.store.submit(self._spec(entry, request), job_id, self.arn(job_id), self.clock())

@@ -132,7 +132,8 @@ def build_jobs(
         dispatcher = PoolDispatcher(pool) if pool is not None else NoDispatcher()
     else:
         reaper = Reaper(store, dispatcher, settings.job_lease_s)
-    service = AsyncJobs(store, dispatcher, catalog, guard, store_opener(settings), settings.region, settings.account_id)
+    service = AsyncJobs(store, dispatcher, catalog, guard, store_opener(settings), settings.region, settings.account_id,
+                        boundaries=settings.boundaries)  # fmt: skip
     return JobsWiring(service, runner, pool, reaper)
 
 

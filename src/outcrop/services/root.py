@@ -95,6 +95,7 @@ def build_services(settings: Settings, catalog: Catalog | None = None) -> Servic
         enabled=settings.review_enabled,
         release_to=settings.release_location,
         s3_client=lambda: s3_client(settings),
+        boundaries=settings.boundaries,
     )
     signer = Provenance(settings.keys_dir, settings.provenance_key, settings.c2pa_enabled, settings.c2pa_chain)
     video_release = VideoRelease(signer, review, settings.video_watermark_every)
