@@ -1,6 +1,7 @@
 """Seconds per image and peak memory: Outcrop's diffusion backend vs plain diffusers, on the same weights.
 
     python bench/bench_generation.py [--size 256] [--steps 4] [--runs 3] [--device cpu|cuda] [--weights DIR]
+                                     [--model mid|sd15]
 
 Both contenders load the same diffusers folder and generate the same size with the same number of denoising steps,
 the same guidance scale and the same seed: Outcrop through `diffusion.load` and `TextToImageTask` (prompt
@@ -14,7 +15,10 @@ Weights: without `--weights`, a randomly initialised pipeline of mid size (UNet 
 a 4-layer 256-wide CLIP text encoder, a 3-stage VAE) is saved with `save_pretrained` to a temporary folder. Its
 images are noise; speed does not depend on the weights' values, only on their shapes, so the comparison holds,
 but the absolute numbers are far below a real SD 1.5 (860M-parameter UNet). Pass `--weights` a real diffusers
-folder (e.g. stable-diffusion-v1-5) to time that instead.
+folder (e.g. stable-diffusion-v1-5) to time that instead. `--model sd15` builds Stable Diffusion 1.5 at its real
+size from its published configuration, with random weights: the 860M-parameter UNet (320/640/1280/1280 channels,
+cross-attention 768), CLIP ViT-L/14's text encoder (12 layers, 768 wide, 49,408-token vocabulary) and the
+84M-parameter VAE; only the tokenizer is the tiny one (a small BPE: token ids stay within the real vocabulary).
 
 GPU settings, none measured here (the numbers depend on the card; measure before choosing):
 - half precision: the catalog option `dtype = "float16"` (or `"bfloat16"` on Ampere and later) loads the weights
@@ -46,8 +50,11 @@ SEED = 11
 CFG_SCALE = 6.5  # GenerationConfig's default, given to diffusers too
 
 
-def build_random_weights(target: Path) -> None:
-    """A mid-size random Stable Diffusion pipeline, saved in diffusers' layout."""
+def build_random_weights(target: Path, model: str = "mid") -> None:
+    """A random Stable Diffusion pipeline (mid-size, or SD 1.5's real size), saved in diffusers' layout."""
+    if model == "sd15":
+        build_sd15(target)
+        return
     import torch
     from diffusers import AutoencoderKL, UNet2DConditionModel
 
@@ -75,6 +82,33 @@ def build_random_weights(target: Path) -> None:
         latent_channels=4,
     )
     encoder = diffusion_tiny.text_encoder(tokenizer, hidden_size=256, intermediate_size=1024, layers=4)
+    pipeline = diffusion_tiny.assemble(unet=unet, vae=vae, text_encoder=encoder, tokenizer=tokenizer)
+    pipeline.save_pretrained(target)
+
+
+def build_sd15(target: Path) -> None:
+    """Stable Diffusion 1.5's published architecture with random weights (speed does not depend on the values)."""
+    import torch
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    from outcrop.backends import clip_tiny, diffusion_tiny
+
+    tokenizer = clip_tiny.build_tokenizer()
+    torch.manual_seed(0)
+    unet_factory: Any = UNet2DConditionModel  # diffusers' defaults are SD 1.x's UNet but for the text width
+    unet = unet_factory(sample_size=64, cross_attention_dim=768, attention_head_dim=8)
+    vae_factory: Any = AutoencoderKL
+    vae = vae_factory(
+        block_out_channels=(128, 256, 512, 512), down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4, latent_channels=4, layers_per_block=2, sample_size=512,
+    )  # fmt: skip
+    config: Any = CLIPTextConfig
+    encoder = CLIPTextModel(config(
+        hidden_size=768, intermediate_size=3072, num_hidden_layers=12, num_attention_heads=12, vocab_size=49408,
+        max_position_embeddings=77, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id, hidden_act="quick_gelu",
+    ))  # fmt: skip
     pipeline = diffusion_tiny.assemble(unet=unet, vae=vae, text_encoder=encoder, tokenizer=tokenizer)
     pipeline.save_pretrained(target)
 
@@ -141,7 +175,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--weights", help="a diffusers pipeline folder; default: random mid-size weights")
+    parser.add_argument("--weights", help="a diffusers pipeline folder; default: random weights (--model)")
+    parser.add_argument("--model", choices=("mid", "sd15"), default="mid", help="random weights to build")
     parser.add_argument("--worker", choices=("outcrop", "diffusers"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -155,8 +190,9 @@ def main() -> None:
         weights = args.weights
         if weights is None:
             weights = str(Path(scratch) / "random-sd")
-            build_random_weights(Path(weights))
-            print("weights: RANDOM mid-size pipeline (UNet 64/128/256); speed does not depend on weight values")
+            build_random_weights(Path(weights), args.model)
+            shape = "SD 1.5 at real size" if args.model == "sd15" else "mid-size pipeline (UNet 64/128/256)"
+            print(f"weights: RANDOM {shape}; speed does not depend on weight values")
         else:
             print(f"weights: {weights}")
         print(f"{args.size}x{args.size}, {args.steps} steps, cfg {CFG_SCALE}, median of {args.runs}, {args.device}")
