@@ -9,9 +9,16 @@ export class ApiError extends Error {
   }
 }
 
+// The signed-in session's CSRF token (the session cookie itself is HttpOnly): sent on every state-changing call.
+let csrfToken = null;
+export function setCsrfToken(token) {
+  csrfToken = token;
+}
+
 /** JSON request to the API; resolves to the parsed body, rejects with ApiError carrying the server's message. */
 export async function call(method, path, body) {
   const init = { method, headers: { Accept: "application/json" } };
+  if (csrfToken && method !== "GET") init.headers["X-CSRF-Token"] = csrfToken;
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);

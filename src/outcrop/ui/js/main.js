@@ -7,7 +7,7 @@ import * as edit from "./edit.js";
 import * as video from "./video.js";
 import * as review from "./review.js";
 import * as models from "./models.js";
-import { call } from "./api.js";
+import { call, setCsrfToken, showError } from "./api.js";
 
 const PAGES = { search, generate, edit, video, review, models };
 const started = new Set();
@@ -40,7 +40,37 @@ async function showProfile() {
   badge.hidden = false;
 }
 
+// With credentials configured the pages need a session: sign in with an API key, then say who is signed in.
+async function signIn() {
+  const session = await call("GET", "/ui/session");
+  if (session.signedIn) {
+    setCsrfToken(session.csrfToken);
+    const who = document.getElementById("who");
+    who.textContent = `signed in as ${session.name}`;
+    who.hidden = false;
+    return;
+  }
+  if (!session.authRequired) return;
+  const form = document.getElementById("sign-in");
+  form.hidden = false;
+  await new Promise((resolve) => {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        await call("POST", "/ui/session", { apiKey: form.elements.apiKey.value });
+        form.hidden = true;
+        resolve();
+      } catch (failure) {
+        showError(form.querySelector(".error"), failure.message);
+      }
+    });
+  });
+  await signIn();
+}
+
 window.addEventListener("hashchange", show);
 showProfile();
-show();
-document.body.dataset.ready = "true";
+signIn().then(() => {
+  show();
+  document.body.dataset.ready = "true";
+});
