@@ -14,9 +14,10 @@ from outcrop.api.bedrock.dispatch import encode_converse, encode_invoke, parse_i
 from outcrop.api.bedrock.request import authenticated_body, check_json_content_type, json_object, state_of
 from outcrop.api.bedrock.routing import RawPathRoute
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
-from outcrop.catalog import Family
+from outcrop.catalog import Family, ModelEntry
 from outcrop.errors import ModelError, ValidationError
 from outcrop.runtime.embedder import mean_of
+from outcrop.services import Services
 from outcrop.tasks import EmbedBatchTask, EmbedTask
 from outcrop.tasks.converse import ConverseResult
 from outcrop.tasks.generation import ImagesResult
@@ -50,14 +51,19 @@ async def invoke_model(request: Request) -> Response:
     return Response(payload, media_type="application/json", headers=headers)
 
 
+def text_model(state: Services, model_id: str, refusal: str) -> ModelEntry:
+    """The entry of a text model; `refusal` (formatted with the model id) for any other family."""
+    entry = state.catalog.resolve(model_id)
+    if entry.family is not Family.TEXT:
+        raise ValidationError(refusal.format(model=entry.model_id))
+    return entry
+
+
 async def converse(request: Request) -> Response:
     body = await authenticated_body(request)
     state = state_of(request)
-    entry = state.catalog.resolve(request.path_params["modelId"])
-    if entry.family is not Family.TEXT:
-        raise ValidationError(
-            f"{entry.model_id} doesn't support the Converse API; call InvokeModel with its native request body."
-        )
+    refusal = "{model} doesn't support the Converse API; call InvokeModel with its native request body."
+    entry = text_model(state, request.path_params["modelId"], refusal)
     task = parse_converse(json_object(body))
     state.guard.check_task(entry.model_id, task)
     started = time.monotonic()

@@ -20,9 +20,10 @@ from outcrop.api.bedrock import event_stream
 from outcrop.api.bedrock.bodies.converse import parse_converse, parse_native_text
 from outcrop.api.bedrock.request import authenticated_body, check_json_content_type, json_object, state_of
 from outcrop.api.bedrock.routing import RawPathRoute
+from outcrop.api.bedrock.runtime_api import text_model
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.backends.base import TextStream
-from outcrop.catalog import Family, ModelEntry
+from outcrop.catalog import ModelEntry
 from outcrop.errors import ModelError, OutcropError, ValidationError
 from outcrop.services import Services
 from outcrop.tasks import ConverseTask
@@ -48,12 +49,9 @@ async def invoke_with_response_stream(request: Request) -> Response:
 async def _text_request(request: Request, operation: str) -> tuple[Services, ModelEntry, dict[str, Any]]:
     raw = await authenticated_body(request)
     state = state_of(request)
-    entry = state.catalog.resolve(request.path_params["modelId"])
-    if entry.family is not Family.TEXT:
-        raise ValidationError(
-            f"The model is unsupported for streaming: {entry.model_id} does not support {operation}; "
-            "call InvokeModel with its request body instead."
-        )
+    refusal = (f"The model is unsupported for streaming: {{model}} does not support {operation}; "
+               "call InvokeModel with its request body instead.")  # fmt: skip
+    entry = text_model(state, request.path_params["modelId"], refusal)
     check_json_content_type(request)
     return state, entry, dict(json_object(raw))
 
