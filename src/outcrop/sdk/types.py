@@ -129,10 +129,23 @@ class ReviewAsset:
 
 @dataclass(frozen=True)
 class TaskBinding:
+    """Weights that can serve a task, and where they run when loaded (`device`, `dtype`; None until known)."""
+
     backend: str
     weights: str
     installed: bool
     serving: bool
+    device: str | None = None
+    dtype: str | None = None
+    resident: bool | None = None
+    pinned: bool | None = None
+    bytes: int | None = None
+
+    @classmethod
+    def from_json(cls, body: Json) -> TaskBinding:
+        """Fields this SDK does not know (a newer server) are left out rather than failing the call."""
+        known = {name: body[name] for name in cls.__dataclass_fields__ if name in body}
+        return cls(**known)
 
 
 @dataclass(frozen=True)
@@ -147,7 +160,7 @@ class ModelInfo:
 
     @classmethod
     def from_json(cls, body: Json) -> ModelInfo:
-        tasks = {kind: [TaskBinding(**b) for b in bindings] for kind, bindings in body.get("tasks", {}).items()}
+        tasks = {kind: [TaskBinding.from_json(b) for b in bindings] for kind, bindings in body.get("tasks", {}).items()}
         return cls(model_id=body["modelId"], name=body["name"], family=body["family"],
                    installed=bool(body["installed"]), tasks=tasks)  # fmt: skip
 
