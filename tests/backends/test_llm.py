@@ -136,3 +136,12 @@ def test_smollm2_writes_catalogue_copy(smollm2):
     assert 0 < result.output_tokens <= 120
     # Greedy output of a real instruct model: it talks about the products it was asked about.
     assert re.search(r"bottle|tote|board", result.text, re.IGNORECASE)
+
+
+def test_a_conversation_past_the_context_is_refused_before_generating(tiny):
+    """The tiny model's context is 2,048 tokens: a long conversation, or one asking for more than fits, is a
+    ValidationException (as Bedrock answers too-long input), not a silent cut or a model error."""
+    with pytest.raises(ValidationError, match="Input is too long for requested model"):
+        tiny.run(ask("lamp " * 3000), no_progress)
+    with pytest.raises(ValidationError, match="maxTokens 2048"):
+        tiny.run(ask("Describe a lamp.", max_tokens=2048), no_progress)

@@ -158,7 +158,18 @@ class LlmBackend:
         prompt = self._tokenizer.apply_chat_template(
             chat_messages(task), add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
+        self._check_length(int(prompt["input_ids"].shape[1]), task.inference.max_tokens)
         return prompt.to(self._device)
+
+    def _check_length(self, prompt_tokens: int, max_tokens: int) -> None:
+        """Refuse, as Bedrock does, a conversation that cannot fit the model's context with the answer asked for."""
+        window = int(getattr(self._model.config, "max_position_embeddings", 0) or 0)
+        if window and prompt_tokens + max_tokens > window:
+            raise ValidationError(
+                f"Input is too long for requested model: the conversation is {prompt_tokens} tokens and "
+                f"maxTokens {max_tokens}, over this model's {window}-token context. Send a shorter conversation "
+                "or a smaller maxTokens."
+            )
 
     def _generate(self, prompt: Any, config: InferenceConfig, seed: int, watch: _Watch) -> torch.Tensor:
         import torch
