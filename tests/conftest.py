@@ -59,15 +59,10 @@ def pulled(models_dir: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def double_server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[LiveServer]:
     """A tiny-profile server whose embedding models are a deterministic test double (tests/support)."""
-    from outcrop.backends import registry
     from support import double_embedder
 
-    home = tmp_path_factory.mktemp("double-home")
-    (home / "catalog.toml").write_text(double_embedder.OVERLAY)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(registry.BACKENDS, "double-embedder", "support.double_embedder:load")
-        with start_server(home=home, models_dir=models_dir, profile="tiny") as server:
-            yield server
+    with double_embedder.serving(tmp_path_factory.mktemp("double-home"), models_dir) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from outcrop.backends import registry
-from support.double_embedder import OVERLAY
-from support.live_server import start_server
+from support.double_embedder import serving
 
 WORDS = ["river", "stone", "lantern", "copper", "meadow", "violet", "harbor", "cedar"]
 
@@ -23,12 +21,8 @@ WORDS = ["river", "stone", "lantern", "copper", "meadow", "violet", "harbor", "c
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, models_dir):
     """A server whose embedding model queue holds two requests: ingestion must pace itself to fit."""
-    home = tmp_path_factory.mktemp("sources-home")
-    (home / "catalog.toml").write_text(OVERLAY)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(registry.BACKENDS, "double-embedder", "support.double_embedder:load")
-        with start_server(home=home, models_dir=models_dir, profile="tiny", queue_size=2) as live:
-            yield live
+    with serving(tmp_path_factory.mktemp("sources-home"), models_dir, queue_size=2) as live:
+        yield live
 
 
 def api(server, method: str, path: str, **kwargs):

@@ -8,6 +8,10 @@ It counts its calls so tests can see cache hits.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -15,6 +19,7 @@ from outcrop.backends.base import LoadSpec, ProgressFn
 from outcrop.backends.embedding_space import EmbeddingSpace, at_length
 from outcrop.tasks import EmbedTask, Task, TaskKind
 from outcrop.tasks.embed import EmbedResult
+from support.live_server import LiveServer
 
 NATIVE = 64
 OVERLAY = """
@@ -78,3 +83,18 @@ class DoubleEmbedder:
 
 def load(spec: LoadSpec) -> DoubleEmbedder:
     return DoubleEmbedder()
+
+
+@contextmanager
+def serving(home: Path, models_dir: Path, **overrides: Any) -> Iterator[LiveServer]:
+    """A tiny-profile server in `home` whose embedding models are this test double (settings `overrides` apply)."""
+    import pytest
+
+    from outcrop.backends import registry
+    from support.live_server import start_server
+
+    (home / "catalog.toml").write_text(OVERLAY)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(registry.BACKENDS, "double-embedder", "support.double_embedder:load")
+        with start_server(home=home, models_dir=models_dir, profile="tiny", **overrides) as server:
+            yield server
