@@ -88,6 +88,18 @@ def test_list_and_get_foundation_models(tiny_server):
     assert details["modelArn"] == "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-image-generator-v1"
 
 
+@pytest.mark.parametrize(
+    ("model_id", "end_of_life"),
+    [("amazon.nova-canvas-v1:0", "2026-09-30"), ("amazon.nova-reel-v1:1", "2026-09-30"),
+     ("amazon.titan-image-generator-v2:0", "2026-06-30")],
+)  # fmt: skip
+def test_retired_models_show_legacy_with_their_end_of_life(tiny_server, model_id, end_of_life):
+    bedrock = tiny_server.client("bedrock")
+    lifecycle = bedrock.get_foundation_model(modelIdentifier=model_id)["modelDetails"]["modelLifecycle"]
+    assert lifecycle["status"] == "LEGACY"
+    assert lifecycle["endOfLifeTime"].date().isoformat() == end_of_life  # botocore parses the timestamp
+
+
 def test_get_foundation_model_unknown(tiny_server):
     bedrock = tiny_server.client("bedrock")
     with pytest.raises(ClientError) as caught:

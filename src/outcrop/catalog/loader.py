@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -80,11 +81,21 @@ def _model(
             input_modalities=tuple(raw.get("input_modalities", ("TEXT",))),
             output_modalities=tuple(raw.get("output_modalities", ("TEXT",))),
             lifecycle=Lifecycle(raw.get("lifecycle", "ACTIVE")),
+            end_of_life=_date(raw.get("end_of_life")),
             bindings={TaskKind(k): _choices(model_id, k, v, weights) for k, v in bindings.items()},
             streaming=bool(raw.get("streaming", False)),
         )
     except (KeyError, ValueError) as exc:
         raise CatalogError(f"model '{model_id}': {exc}") from exc
+
+
+def _date(value: Any) -> str | None:
+    """TOML dates arrive as datetime.date; strings must be ISO dates too."""
+    if value is None:
+        return None
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    date.fromisoformat(text)  # raises ValueError (-> CatalogError) for anything else
+    return text
 
 
 def _choices(model_id: str, kind: str, raw: Any, weights: Mapping[str, WeightsSpec]) -> tuple[Binding, ...]:

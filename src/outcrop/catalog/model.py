@@ -89,6 +89,7 @@ class ModelEntry:
     input_modalities: tuple[str, ...]
     output_modalities: tuple[str, ...]
     lifecycle: Lifecycle = Lifecycle.ACTIVE
+    end_of_life: str | None = None  # ISO date Bedrock stopped (or stops) serving the id; Outcrop keeps serving it
     # Per task, bindings in order of preference: the first whose weights are installed serves.
     bindings: Mapping[TaskKind, tuple[Binding, ...]] = field(default_factory=dict)
     streaming: bool = False

@@ -29,8 +29,16 @@ def summary(entry: ModelEntry, region: str) -> Json:
         "responseStreamingSupported": entry.streaming,
         "customizationsSupported": [],
         "inferenceTypesSupported": ["ON_DEMAND"],
-        "modelLifecycle": {"status": str(entry.lifecycle)},
+        "modelLifecycle": lifecycle(entry),
     }
+
+
+def lifecycle(entry: ModelEntry) -> Json:
+    """Bedrock's status for the id, with its end-of-life date where Bedrock retired it (Outcrop still serves it)."""
+    found: Json = {"status": str(entry.lifecycle)}
+    if entry.end_of_life is not None:
+        found["endOfLifeTime"] = f"{entry.end_of_life}T00:00:00Z"
+    return found
 
 
 def _matches(entry: ModelEntry, query: dict[str, str]) -> bool:
