@@ -9,17 +9,28 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import struct
 import warnings
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image as PILImage
-from PIL import ImageOps
+from PIL import ImageOps, UnidentifiedImageError
 from PIL.Image import Image
 
 from outcrop.errors import ValidationError
 
 ACCEPTED_FORMATS = frozenset({"PNG", "JPEG"})
+
+# What Pillow raises on crafted files: OSError (truncated data, unidentified), ValueError (a compressed chunk past
+# its limit), SyntaxError (a broken chunk or EXIF block), struct/zlib errors and the rest from its parsers, and the
+# decompression-bomb checks. Never a bare Exception: a bug in Outcrop must stay a 500.
+_DECODE_ERRORS = (
+    OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, TypeError, struct.error, zlib.error,
+    PILImage.DecompressionBombWarning, PILImage.DecompressionBombError,
+)  # fmt: skip
+_COLOUR_SPACE_MODES = frozenset({"CMYK", "YCbCr", "LAB", "HSV"})
 
 
 @dataclass(frozen=True)
@@ -44,7 +55,11 @@ def decode_base64(data: str, field: str) -> bytes:
 
 
 def open_image(raw: bytes, field: str, limits: ImageLimits) -> Image:
-    """Decode image bytes after checking size, format and dimensions from the header."""
+    """Decode image bytes after checking size, format and dimensions from the header.
+
+    Whatever Pillow raises on a crafted file (a truncated stream, a compressed chunk past its limits, a broken
+    EXIF block) becomes a ValidationError; the image returned is upright, fully decoded and in a mode PNG can hold.
+    """
     if len(raw) == 0:
         raise ValidationError(f"{field} is empty; send a PNG or JPEG image.")
     if len(raw) > limits.max_bytes:
@@ -52,10 +67,21 @@ def open_image(raw: bytes, field: str, limits: ImageLimits) -> Image:
     image = _open_header(raw, field, limits)
     _check_dimensions(image.size, field, limits)
     try:
-        image.load()
-    except (OSError, ValueError) as exc:
-        raise ValidationError(f"{field} could not be decoded ({exc}); send an intact PNG or JPEG image.") from exc
-    return _upright(image)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "palette images with transparency in bytes": not the caller's fault
+            decoded = _upright(_loaded(image))
+    except _DECODE_ERRORS as exc:
+        raise ValidationError(
+            f"{field} could not be decoded ({_reason(exc)}); send an intact {image.format} image."
+        ) from exc
+    decoded.format = image.format  # transposing or converting drops it; callers compare it with what was declared
+    return decoded
+
+
+def _loaded(image: Image) -> Image:
+    """Decode the pixels (and the chunks after them); modes PNG cannot hold (CMYK, YCbCr, LAB JPEGs) become RGB."""
+    image.load()
+    return image.convert("RGB") if image.mode in _COLOUR_SPACE_MODES else image
 
 
 def _upright(image: Image) -> Image:
@@ -63,6 +89,12 @@ def _upright(image: Image) -> Image:
     if image.getexif().get(0x0112, 1) == 1:
         return image
     return ImageOps.exif_transpose(image)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, UnidentifiedImageError):
+        return "no known image header"  # Pillow's own message names a Python object, not the problem
+    return str(exc) or type(exc).__name__
 
 
 def decode_image(data: str, field: str, limits: ImageLimits) -> Image:
@@ -76,8 +108,13 @@ def _open_header(raw: bytes, field: str, limits: ImageLimits) -> Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
             image = PILImage.open(io.BytesIO(raw), formats=None)
-    except (OSError, PILImage.DecompressionBombWarning, PILImage.DecompressionBombError) as exc:
-        raise ValidationError(f"{field} is not a readable image ({exc}); send {allowed}.") from exc
+    except (PILImage.DecompressionBombWarning, PILImage.DecompressionBombError) as exc:
+        raise ValidationError(
+            f"{field} declares more pixels than any model here accepts ({exc}); send at most "
+            f"{limits.max_pixels:,} pixels, {limits.max_side} on the longer side."
+        ) from exc
+    except _DECODE_ERRORS as exc:
+        raise ValidationError(f"{field} is not a readable image ({_reason(exc)}); send {allowed}.") from exc
     if image.format not in limits.formats:
         raise ValidationError(f"{field} is {image.format}; send {allowed}.")
     return image

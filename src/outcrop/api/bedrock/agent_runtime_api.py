@@ -10,7 +10,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from PIL import Image
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -20,6 +19,7 @@ from outcrop.api.bedrock.schema import check, enum, integer, obj, string
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.errors import ValidationError
 from outcrop.index.filters import parse_filter
+from outcrop.index.ingest import IMAGE_LIMITS as SOURCE_IMAGE_LIMITS
 from outcrop.index.knowledge_bases import KnowledgeBases, Match
 from outcrop.index.sources import ItemKind, read_uri
 from outcrop.tasks import EmbedTask
@@ -162,8 +162,8 @@ async def _content(kbs: KnowledgeBases, item: Any) -> Json:
         return {"type": "TEXT", "text": item.text or ""}
     try:
         png = await asyncio.to_thread(lambda: thumbnail_png(read_uri(item.uri, kbs.s3_client)))
-    except OSError:
-        return {"type": "IMAGE"}  # the source file is gone; location still says where it was
+    except (OSError, ValidationError):
+        return {"type": "IMAGE"}  # the source file is gone or changed; location still says where it was
     return {"type": "IMAGE", "byteContent": "data:image/png;base64," + base64.b64encode(png).decode()}
 
 
@@ -174,8 +174,10 @@ def location(uri: str) -> Json:
 
 
 def thumbnail_png(raw: bytes, max_side: int = 1024) -> bytes:
-    """Image bytes for a Retrieve result: PNG, at most `max_side` on the longer side."""
-    image = Image.open(io.BytesIO(raw))
+    """Image bytes for a Retrieve result: PNG, at most `max_side` on the longer side. The source file may have
+    changed since it was ingested, so it is checked as ingestion checks it (ValidationError when it no longer
+    passes)."""
+    image = open_image(raw, "the knowledge base's source image", SOURCE_IMAGE_LIMITS)
     image.thumbnail((max_side, max_side))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
