@@ -60,6 +60,18 @@ class ResourceNotFoundError(OutcropError):
     sender_fault = True
 
 
+class UnknownOperationError(OutcropError):
+    """No operation answers this path (404), or not this method on it (405, MethodNotAllowed)."""
+
+    code = "UnknownOperationException"
+    http_status = 404
+    sender_fault = True
+
+
+class MethodNotAllowedError(UnknownOperationError):
+    http_status = 405
+
+
 class ModelTimeoutError(OutcropError):
     code = "ModelTimeoutException"
     http_status = 408

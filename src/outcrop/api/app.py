@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -15,7 +16,7 @@ from outcrop import __version__
 from outcrop.access import KeyFile, KeyRing
 from outcrop.api.bedrock import agent_api, agent_runtime_api, async_api, control_api, runtime_api, stream_api, sts_api
 from outcrop.api.bedrock.s3vectors_api import ROUTES as S3VECTORS_ROUTES
-from outcrop.api.errors import on_outcrop_error, on_request_validation_error, on_unexpected_error
+from outcrop.api.errors import on_http_error, on_outcrop_error, on_request_validation_error, on_unexpected_error
 from outcrop.api.metrics import Metrics
 from outcrop.api.native import chat as chat_api
 from outcrop.api.native import embeddings as embeddings_api
@@ -61,6 +62,7 @@ def build_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.add_exception_handler(OutcropError, on_outcrop_error)
     app.add_exception_handler(Exception, on_unexpected_error)
     app.add_exception_handler(RequestValidationError, on_request_validation_error)
+    app.add_exception_handler(HTTPException, on_http_error)
     app.router.routes.extend(
         [*runtime_api.ROUTES, *async_api.ROUTES, *control_api.ROUTES, *agent_runtime_api.ROUTES, *agent_api.ROUTES]
     )

@@ -7,10 +7,17 @@ import logging
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from outcrop.errors import InternalServerError, OutcropError, ValidationError
+from outcrop.errors import (
+    InternalServerError,
+    MethodNotAllowedError,
+    OutcropError,
+    UnknownOperationError,
+    ValidationError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,3 +60,21 @@ async def on_request_validation_error(request: Request, exc: Exception) -> Respo
     errors: list[dict[str, Any]] = getattr(exc, "errors", list)()
     details = "; ".join(f"{'/'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg')}" for e in errors)
     return error_response(ValidationError(f"Invalid request: {details}"), request_id(request))
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such route, wrong method) in the typed envelope, not as a bare `detail`."""
+    assert isinstance(exc, HTTPException)
+    response = error_response(_typed(request, exc), request_id(request))
+    response.headers.update(exc.headers or {})  # 405 keeps its Allow header
+    return response
+
+
+def _typed(request: Request, exc: HTTPException) -> OutcropError:
+    operation = f"{request.method} {request.url.path}"
+    if exc.status_code == 404:
+        return UnknownOperationError(f"No operation answers {operation}; /docs lists the routes.")
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "another method")
+        return MethodNotAllowedError(f"{operation} is not an operation; send {allowed} to this path.")
+    return ValidationError(f"{operation}: {exc.detail}")
