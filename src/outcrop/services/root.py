@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,8 +29,9 @@ from outcrop.safety.filters import ContentFilter, FilterRules
 from outcrop.safety.release import Provenance, Release, VideoRelease
 from outcrop.safety.review import ReviewStore
 from outcrop.services.async_jobs import AsyncJobs
-from outcrop.services.job_wiring import JobsWiring, build_jobs
+from outcrop.services.job_wiring import JobsWiring, build_jobs, s3_config
 from outcrop.settings import Settings
+from outcrop.storage import make_client
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +62,16 @@ class Services:
         return self._closed
 
     def preload(self) -> list[Future[object]]:
-        """Start loading the models named in settings.preload; the futures complete when each is loaded."""
-        entries = [self.catalog.resolve(model_id) for model_id in self.settings.preload]
-        return [future for entry in entries for future in self.executor.preload(entry)]
+        """Start loading the models named in settings.preload; the futures complete when each is loaded (each logs
+        when it starts and when it is ready, so a long start shows its progress)."""
+        futures = []
+        for model_id in self.settings.preload:
+            log.info("preloading %s", model_id)
+            report = _LoadReport(model_id, time.monotonic())
+            for future in self.executor.preload(self.catalog.resolve(model_id)):
+                future.add_done_callback(report)
+                futures.append(future)
+        return futures
 
     def start(self) -> None:
         """Background work of a serving process: interrupted ingestions resume, in-process job workers start."""
@@ -124,6 +133,21 @@ def build_executor(settings: Settings, catalog: Catalog) -> Executor:
     )
 
 
+@dataclass(frozen=True)
+class _LoadReport:
+    """Logs a preloaded model's outcome when its load future completes."""
+
+    model_id: str
+    started: float
+
+    def __call__(self, future: Future[object]) -> None:
+        seconds = time.monotonic() - self.started
+        if future.exception() is None:
+            log.info("%s loaded in %.1f s", self.model_id, seconds)
+        else:
+            log.error("%s failed to load after %.1f s: %s", self.model_id, seconds, future.exception())
+
+
 def _embedding_cache(settings: Settings) -> EmbeddingCache | None:
     if settings.embedding_cache_entries <= 0:
         return None
@@ -142,7 +166,6 @@ def _knowledge_bases(settings: Settings, embedder: Embedder) -> KnowledgeBases:
 
 
 def s3_client(settings: Settings) -> Any:
-    """boto3 S3 client for s3:// sources; credentials from the usual AWS environment/profile."""
-    import boto3
-
-    return boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.region)
+    """boto3 S3 client for s3:// sources and release locations: the OUTCROP_S3_* endpoint, region and credentials,
+    as for job outputs (unset credentials: the usual AWS environment/profile)."""
+    return make_client(s3_config(settings))
