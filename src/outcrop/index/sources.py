@@ -80,11 +80,25 @@ def scan(
     if source.startswith("s3://"):
         if s3_client is None:
             raise ValidationError("s3:// sources need S3 access configured on the server.")
-        return _collect(_scan_s3(source, s3_client()))
+        return _listed(source, s3_client)
     root = Path(source).expanduser()
     if not root.exists():
         raise ValidationError(f"{source} does not exist on the server; send a folder path or an s3:// URI.")
     return _collect(_scan_local(root, allowed or (lambda path: True)))
+
+
+def _listed(source: str, s3_client: Callable[[], Any]) -> Scan:
+    """The objects under an s3:// prefix; a bucket the server cannot list (missing, no credentials, unreachable
+    endpoint) is the caller's to fix, so it is a ValidationError naming the settings."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return _collect(_scan_s3(source, s3_client()))
+    except (BotoCoreError, ClientError) as error:
+        raise ValidationError(
+            f"Cannot list {source} ({error}). Create the bucket, or set OUTCROP_S3_ENDPOINT_URL and the S3 "
+            "credentials (OUTCROP_S3_ACCESS_KEY_ID / OUTCROP_S3_SECRET_ACCESS_KEY, or boto3's usual AWS_* variables)."
+        ) from error
 
 
 def _collect(found: Iterator[SourceDocument | Skipped]) -> Scan:

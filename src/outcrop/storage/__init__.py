@@ -5,7 +5,7 @@ from __future__ import annotations
 from outcrop.storage.base import ArtifactStore
 from outcrop.storage.local import LocalStore
 from outcrop.storage.location import LocalLocation, Location, S3Location, parse_location
-from outcrop.storage.s3 import S3Config, S3Store
+from outcrop.storage.s3 import S3Config, S3Store, make_client
 from outcrop.storage.staging import commit_staged, staging_prefix_for
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "S3Location",
     "S3Store",
     "commit_staged",
+    "make_client",
     "open_store",
     "parse_location",
     "staging_prefix_for",

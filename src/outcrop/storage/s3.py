@@ -44,7 +44,7 @@ class S3Store:
         self._bucket = bucket
         self._prefix = prefix
         self._config = config
-        self._client = client if client is not None else _make_client(config)
+        self._client = client if client is not None else make_client(config)
         self._transfer = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD)
 
     @property
@@ -170,7 +170,8 @@ def _code(error: Any) -> str:
     return code
 
 
-def _make_client(config: S3Config) -> Any:
+def make_client(config: S3Config) -> Any:
+    """A boto3 S3 client for `config` (path-style addressing for self-hosted endpoints)."""
     import boto3
     from botocore.config import Config
 
