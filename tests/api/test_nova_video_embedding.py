@@ -102,3 +102,12 @@ def test_bad_media_say_what_to_send(double_server, params, says):
     client = double_server.client("bedrock-runtime")
     with pytest.raises(client.exceptions.ValidationException, match=says):
         embed(client, params)
+
+
+def test_frames_over_the_pixel_limit_are_refused_before_decoding(monkeypatch, double_server):
+    from outcrop.tasks import video_frames
+
+    monkeypatch.setattr(video_frames, "MAX_FRAME_PIXELS", 64 * 47)  # the test video's frames are 64x48
+    client = double_server.client("bedrock-runtime")
+    with pytest.raises(client.exceptions.ValidationException, match="64x48 frames"):
+        embed(client, video_params(video((9, 9, 9))))

@@ -18,6 +18,9 @@ class SampledVideo:
     has_audio: bool
 
 
+MAX_FRAME_PIXELS = 4096 * 4096
+
+
 def sample_frames(data: bytes, field: str, max_seconds: float = 30.0, every_s: float = 1.0) -> SampledVideo:
     import av
 
@@ -25,6 +28,7 @@ def sample_frames(data: bytes, field: str, max_seconds: float = 30.0, every_s: f
         with av.open(io.BytesIO(data)) as container:
             if not container.streams.video:
                 raise ValidationError(f"{field} has no video stream; send an MP4, MOV, MKV or WebM video.")
+            _check_size(container.streams.video[0].codec_context, field)
             has_audio = bool(container.streams.audio)
             frames, seconds = _every(container, field, max_seconds, every_s)
     except av.FFmpegError as exc:  # the bytes are not a container FFmpeg can read
@@ -34,10 +38,21 @@ def sample_frames(data: bytes, field: str, max_seconds: float = 30.0, every_s: f
     return SampledVideo(tuple(frames), seconds, has_audio)
 
 
+def _check_size(codec: object, field: str) -> None:
+    """The frame size the stream declares, checked before any frame is decoded."""
+    width, height = int(getattr(codec, "width", 0) or 0), int(getattr(codec, "height", 0) or 0)
+    if width * height > MAX_FRAME_PIXELS:
+        raise ValidationError(
+            f"{field} has {width}x{height} frames; send at most {MAX_FRAME_PIXELS:,} pixels a frame (e.g. 4096x4096)."
+        )
+
+
 def _every(container: object, field: str, max_seconds: float, every_s: float) -> tuple[list[Image], float]:
     frames: list[Image] = []
     seconds, next_at = 0.0, 0.0
     for frame in container.decode(video=0):  # type: ignore[attr-defined]
+        if frame.width * frame.height > MAX_FRAME_PIXELS:  # a stream may change size mid-way
+            raise ValidationError(f"{field} has a {frame.width}x{frame.height} frame; send smaller frames.")
         seconds = float(frame.time or 0.0)
         if seconds > max_seconds:
             raise ValidationError(
