@@ -8,6 +8,7 @@ import json
 from click.testing import CliRunner
 from PIL import Image
 
+from outcrop.cli.exits import EXIT_NO_SERVER
 from outcrop.cli.main import cli
 from support.live_server import free_port
 
@@ -50,10 +51,10 @@ def test_validation_error_exits_1_with_the_code(tiny_server, tmp_path):
     assert "error: ValidationException" in result.output
 
 
-def test_no_server_exits_2(tmp_path):
+def test_no_server_exits_3(tmp_path):
     result = CliRunner().invoke(cli, ["--url", f"http://127.0.0.1:{free_port()}", "image", "generate", "x",
                                       "--out", str(tmp_path)])  # fmt: skip
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_NO_SERVER
     assert "no Outcrop server answers" in result.output
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from outcrop.cli.exits import EXIT_NO_SERVER
 from outcrop.cli.main import cli
 from support.live_server import free_port
 
@@ -39,7 +40,7 @@ def test_the_option_after_the_subcommand_wins(tmp_path):
 def test_url_after_a_client_subcommand(tmp_path):
     port = free_port()  # nothing listens there: the error names the URL that was asked for
     result = CliRunner().invoke(cli, ["kb", "list", "--url", f"http://127.0.0.1:{port}"])
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_NO_SERVER
     assert f"http://127.0.0.1:{port}" in result.output
 
 

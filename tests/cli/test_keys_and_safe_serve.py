@@ -8,6 +8,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
+from outcrop.cli.exits import EXIT_OPEN_NETWORK
 from outcrop.cli.main import cli
 from outcrop.cli.serve import is_loopback
 from outcrop.sdk.auth import BearerAuth, default_auth
@@ -36,7 +37,7 @@ def test_keys_create_list_revoke(tmp_path):
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::"])
 def test_serve_refuses_an_open_non_loopback_host(tmp_path, host):
     result = CliRunner().invoke(cli, ["--home", str(tmp_path), "serve", "--host", host])
-    assert result.exit_code == 3
+    assert result.exit_code == EXIT_OPEN_NETWORK
     assert "without credentials" in result.output and "--insecure" in result.output
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
+from outcrop.cli.exits import EXIT_PULL_FAILED
 from outcrop.cli.main import cli
 from outcrop.tasks import TaskKind
 from support.live_server import LiveServer
@@ -33,7 +34,7 @@ def test_models_list_json(tmp_path, monkeypatch):
 def test_models_pull_unknown_exits_nonzero(tmp_path, monkeypatch):
     monkeypatch.setenv("OUTCROP_HOME", str(tmp_path))
     result = CliRunner().invoke(cli, ["models", "pull", "no-such-weights"])
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_PULL_FAILED
     assert "unknown weights or model" in result.output
 
 

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from outcrop.cli.exits import EXIT_BAD_DEVICE
 from support.live_server import free_port
 
 
@@ -22,12 +23,12 @@ def test_missing_cuda_stops_serve_at_start(tmp_path):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     result = serve(tmp_path, "cuda")
-    assert result.returncode == 2
+    assert result.returncode == EXIT_BAD_DEVICE
     assert "error: OUTCROP_DEVICE=cuda, but torch sees no CUDA device" in result.stderr
     assert "cuda available: False" in result.stderr
 
 
 def test_malformed_device_stops_serve_at_start(tmp_path):
     result = serve(tmp_path, "gpu")
-    assert result.returncode == 2
+    assert result.returncode == EXIT_BAD_DEVICE
     assert "OUTCROP_DEVICE=gpu is not a device" in result.stderr

@@ -224,3 +224,10 @@ def test_documented_block_runs(block: Block, stage: Stage) -> None:
     forget_other_catalogues(stage)
     done = run_block(block, stage)
     assert done.returncode == 0, f"{block.name} exited {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+
+
+def test_the_readme_lists_every_exit_code():
+    from outcrop.cli.exits import MEANINGS
+
+    rows = re.findall(r"^\| (\d+) \| (.+?) \|$", (REPO / "README.md").read_text(), re.MULTILINE)
+    assert {int(code): meaning for code, meaning in rows} == MEANINGS

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from outcrop.cli.exits import EXIT_NO_SERVER
 from outcrop.cli.main import cli
 from support import double_embedder
 
@@ -222,7 +223,7 @@ def test_cli_errors_exit_nonzero(double_server):
     assert result.exit_code == 1
     assert "ResourceNotFoundException" in result.output
     offline = CliRunner().invoke(cli, ["--url", "http://127.0.0.1:9", "kb", "list"])
-    assert offline.exit_code == 2
+    assert offline.exit_code == EXIT_NO_SERVER
     assert "outcrop serve" in offline.output
 
 

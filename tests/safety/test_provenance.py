@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image as PILImage
 from PIL import PngImagePlugin
 
+from outcrop.cli.exits import EXIT_INVALID
 from outcrop.cli.provenance import provenance_group
 from outcrop.safety import provenance
 
@@ -158,7 +159,7 @@ def test_cli_verify_exit_codes(image: PILImage.Image, tmp_path: Path, keys: Path
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.output)["valid"] is True
     tampered = runner.invoke(provenance_group, ["verify", str(bad), "--key", str(provenance.public_key_file(keys))])
-    assert tampered.exit_code == 1
+    assert tampered.exit_code == EXIT_INVALID
     assert json.loads(tampered.output)["valid"] is False
 
 

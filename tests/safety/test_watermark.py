@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from PIL import Image
 from skimage import data
 
+from outcrop.cli.exits import EXIT_USAGE
 from outcrop.cli.watermark import watermark
 from outcrop.safety import watermark as mark
 
@@ -154,5 +155,5 @@ def test_cli_detect_and_embed(tmp_path):
     after = runner.invoke(watermark, ["detect", str(marked_file)])
     assert json.loads(after.output) == {"watermarked": True, "confidence": 1.0}
     (tmp_path / "junk.png").write_bytes(b"not an image")
-    assert runner.invoke(watermark, ["detect", str(tmp_path / "junk.png")]).exit_code == 1
-    assert runner.invoke(watermark, ["detect", str(tmp_path / "missing.png")]).exit_code == 1
+    assert runner.invoke(watermark, ["detect", str(tmp_path / "junk.png")]).exit_code == EXIT_USAGE
+    assert runner.invoke(watermark, ["detect", str(tmp_path / "missing.png")]).exit_code == EXIT_USAGE

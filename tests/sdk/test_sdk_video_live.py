@@ -8,6 +8,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
+from outcrop.cli.exits import EXIT_JOB_FAILED
 from outcrop.cli.main import cli
 from outcrop.sdk import Client
 from outcrop.tasks.video_codec import probe_mp4
@@ -56,4 +57,4 @@ def test_cli_cancel_stops_a_long_job(tiny_server: LiveServer) -> None:
         view = client.video.get(job_id).wait(poll_s=0.2, timeout=120)
     assert view.status == "Failed" and "Cancelled" in (view.failure_message or "")
     failed = runner.invoke(cli, ["--url", tiny_server.url, "video", "wait", job_id])
-    assert failed.exit_code == 3 and "Cancelled" in failed.output
+    assert failed.exit_code == EXIT_JOB_FAILED and "Cancelled" in failed.output

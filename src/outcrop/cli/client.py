@@ -9,10 +9,8 @@ import click
 import httpx
 
 from outcrop.cli.context import given_options, settings_from
+from outcrop.cli.exits import EXIT_API_ERROR, EXIT_NO_SERVER
 from outcrop.sdk.auth import default_auth
-
-EXIT_API_ERROR = 1
-EXIT_NO_SERVER = 2
 
 
 def base_url(ctx: click.Context) -> str:

@@ -21,7 +21,8 @@ from PIL.Image import Image
 from rich.console import Console
 
 from outcrop.api.native.task_models import DOCS, task_fields
-from outcrop.cli.client import EXIT_API_ERROR, EXIT_NO_SERVER, base_url, fail
+from outcrop.cli.client import base_url, fail
+from outcrop.cli.exits import EXIT_API_ERROR, EXIT_NO_SERVER
 from outcrop.sdk import Client, OutcropAPIError
 from outcrop.sdk.types import GeneratedImages
 from outcrop.tasks import (

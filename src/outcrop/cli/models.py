@@ -17,6 +17,7 @@ from outcrop.catalog import Catalog, load_catalog
 from outcrop.catalog.pull import PullError, pull, resolve_weights_name
 from outcrop.cli.client import base_url, call
 from outcrop.cli.context import settings_from
+from outcrop.cli.exits import EXIT_PULL_FAILED
 from outcrop.sdk.auth import default_auth
 
 TABLE_WIDTH = 100
@@ -150,5 +151,5 @@ def pull_model(ctx: click.Context, names: tuple[str, ...], force: bool) -> None:
             folder = pull(catalog, weights, lambda line: click.echo(line, err=True), force=force)
         except PullError as exc:
             click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+            sys.exit(EXIT_PULL_FAILED)
         click.echo(str(folder) if folder else f"{weights}: built in")

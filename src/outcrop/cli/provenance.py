@@ -9,9 +9,8 @@ from pathlib import Path
 import click
 
 from outcrop.cli.context import settings_from
+from outcrop.cli.exits import EXIT_INVALID, EXIT_OK
 from outcrop.safety import provenance
-
-EXIT_VALID, EXIT_INVALID = 0, 1
 
 
 @click.group("provenance")
@@ -32,7 +31,7 @@ def verify(ctx: click.Context, file: str, key: str | None) -> None:
         sys.exit(EXIT_INVALID)
     result = provenance.verify_png(Path(file).read_bytes(), [provenance.load_public_key(key_path)])
     click.echo(json.dumps(result.as_dict()))
-    sys.exit(EXIT_VALID if result.valid else EXIT_INVALID)
+    sys.exit(EXIT_OK if result.valid else EXIT_INVALID)
 
 
 def keys_dir(ctx: click.Context) -> Path:

@@ -11,11 +11,10 @@ import click
 
 from outcrop.cli.client import fail
 from outcrop.cli.context import settings_from
+from outcrop.cli.exits import EXIT_BAD_DEVICE, EXIT_OPEN_NETWORK
 from outcrop.runtime.devices import DeviceError, check_names
 from outcrop.settings import Settings
 
-EXIT_BAD_DEVICE = 2
-EXIT_OPEN_NETWORK = 3
 T = TypeVar("T")
 
 

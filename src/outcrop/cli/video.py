@@ -14,10 +14,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from outcrop.cli.client import EXIT_API_ERROR, base_url, call, fail
+from outcrop.cli.client import base_url, call, fail
+from outcrop.cli.exits import EXIT_API_ERROR, EXIT_JOB_FAILED
 from outcrop.sdk.auth import default_auth
 
-EXIT_JOB_FAILED = 3
 SHOT_SECONDS = 6
 
 

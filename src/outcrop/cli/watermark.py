@@ -10,6 +10,7 @@ import click
 from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 
+from outcrop.cli.exits import EXIT_USAGE
 from outcrop.safety import watermark as mark
 
 
@@ -25,7 +26,7 @@ def _open(path: str) -> PILImage.Image:
             return image
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         click.echo(f"error: cannot read {path} as an image ({exc})", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_USAGE)
 
 
 @watermark.command("detect")
