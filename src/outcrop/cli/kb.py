@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -105,7 +107,7 @@ def _follow(ctx: click.Context, kb_id: str, run: dict[str, Any], show: bool) -> 
 @kb.command()
 @click.argument("kb_id")
 @click.option("--text", help="Text query.")
-@click.option("--image", type=click.Path(exists=True, dir_okay=False), help="Image query (a file).")
+@click.option("--image", help="Image query: a file, '-' for the image bytes on stdin, or base64 (bare or data: URI).")
 @click.option("-k", "k", type=int, default=5, show_default=True)
 @click.option(
     "--filter", "where", help='Bedrock filter JSON, e.g. \'{"equals": {"key": "category", "value": "shoes"}}\''
@@ -117,10 +119,42 @@ def search(ctx: click.Context, kb_id: str, text: str | None, image: str | None, 
     """Search by text or by image."""
     body: dict[str, Any] = {"k": k, "text": text}
     if image:
-        body["image"] = base64.b64encode(Path(image).read_bytes()).decode()
+        body["image"] = query_image(image)
     if where:
         body["filter"] = json.loads(where)
     _print_results(call(ctx, "POST", f"/v1/knowledge-bases/{kb_id}/search", json=body)["results"], as_json)
+
+
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")  # PNG, JPEG
+
+
+def query_image(value: str) -> str:
+    """The query image as bare base64: read from a file, from stdin ('-'), or given as base64 (a data: URI's
+    prefix is dropped). Anything else is a usage error saying which forms are accepted."""
+    path = Path(value).expanduser()
+    if value == "-":
+        raw = sys.stdin.buffer.read()
+    elif path.is_file():
+        raw = path.read_bytes()
+    else:
+        raw = _base64_image(value.split(",", 1)[1] if value.startswith("data:") and "," in value else value)
+    if not raw.startswith(_IMAGE_MAGIC):
+        raise click.BadParameter(f"{_shown(value)} is not a PNG or JPEG image.", param_hint="--image")
+    return base64.b64encode(raw).decode()
+
+
+def _base64_image(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise click.BadParameter(
+            f"{_shown(text)} is neither a file, '-' (image bytes on stdin), nor base64 of a PNG or JPEG image.",
+            param_hint="--image",
+        ) from None
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 40 else value[:37] + "...")
 
 
 @kb.command()
