@@ -45,6 +45,7 @@ def build_app(settings: Settings, services: Services | None = None) -> FastAPI:
         try:
             await asyncio.gather(*(asyncio.wrap_future(future) for future in server.preload()))  # ready once loaded
             await asyncio.to_thread(server.start)
+            await server.resume()
             app.state.ready = True
             yield
         finally:

@@ -94,16 +94,17 @@ class Ingestions:
             )
         self._busy.add(kb.id)
 
-    def resume_interrupted(self) -> list[Ingestion]:
-        """Start again, under the same ids, the runs a stopped server left IN_PROGRESS (call on startup, in the
-        event loop). Ingestion is incremental, so what was embedded before the stop is found unchanged."""
+    async def resume_interrupted(self) -> list[Ingestion]:
+        """Start again, under the same ids, the runs a stopped server left IN_PROGRESS (await it on startup, in the
+        serving event loop). Ingestion is incremental, so what was embedded before the stop is found unchanged."""
         resumed = []
-        for run in self._kbs.registry.interrupted():
+        for run in await asyncio.to_thread(self._kbs.registry.interrupted):
             try:
                 kb = self._kbs.get(run.kb_id)
                 source = self._kbs.source(kb.id, run.source_id)
                 self._kbs.checked_location(source.source)
-                found = scan(source.source, self._kbs.s3_client, self._kbs.boundaries.allows_local)
+                allowed = self._kbs.boundaries.allows_local
+                found = await asyncio.to_thread(scan, source.source, self._kbs.s3_client, allowed)
                 self._claim(kb)
             except OutcropError as error:
                 self._finish(run, "FAILED", f"could not resume after a restart: {error.message}")

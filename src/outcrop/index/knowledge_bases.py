@@ -179,8 +179,8 @@ class KnowledgeBases:
             return location
         return str(self.boundaries.local(location))
 
-    def resume_interrupted(self) -> list[Ingestion]:
-        return self.ingestions.resume_interrupted()
+    async def resume_interrupted(self) -> list[Ingestion]:
+        return await self.ingestions.resume_interrupted()
 
     def ingestion(self, run_id: str) -> Ingestion:
         run = self.registry.ingestion(run_id)

@@ -74,10 +74,13 @@ class Services:
         return futures
 
     def start(self) -> None:
-        """Background work of a serving process: interrupted ingestions resume, in-process job workers start."""
-        if resumed := self.knowledge_bases.resume_interrupted():
-            log.warning("resuming %d ingestion(s) a stop interrupted", len(resumed))
+        """Background work of a serving process: in-process job workers start (blocking; call from a thread)."""
         self.job_workers.start()
+
+    async def resume(self) -> None:
+        """Ingestions a stop interrupted start again: they run as tasks of the serving event loop."""
+        if resumed := await self.knowledge_bases.resume_interrupted():
+            log.warning("resuming %d ingestion(s) a stop interrupted", len(resumed))
 
     def close(self) -> None:
         """Stop the workers, then close every store and unload every model (safe to call twice)."""
