@@ -93,7 +93,7 @@ def model_and_finish_seconds(runs: int) -> tuple[float, float]:
     """Median backend time and median encode+watermark time for the same task, called directly."""
     from outcrop.backends.base import LoadSpec, no_progress
     from outcrop.backends.video import load
-    from outcrop.families.nova_reel import parse_reel_input
+    from outcrop.families.nova_reel.body import parse_reel_input
     from outcrop.safety.release import VideoRelease
     from outcrop.tasks.video_codec import encode_mp4, retimed_frames
 

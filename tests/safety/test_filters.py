@@ -6,7 +6,8 @@ import pytest
 from PIL import Image
 
 from outcrop.errors import ValidationError
-from outcrop.safety import ContentFilter, FilterRules, images_of, outputs_message, texts_of
+from outcrop.families.amazon_image.encode import outputs_message
+from outcrop.safety import ContentFilter, FilterRules, images_of, texts_of
 from outcrop.tasks import (
     ColorGuidedTask,
     ConverseTask,

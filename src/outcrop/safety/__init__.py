@@ -14,7 +14,6 @@ from outcrop.safety.filters import (
     ModelRules,
     images_of,
     normalise,
-    outputs_message,
     texts_of,
 )
 
@@ -27,6 +26,5 @@ __all__ = [
     "ModelRules",
     "images_of",
     "normalise",
-    "outputs_message",
     "texts_of",
 ]

@@ -41,8 +41,6 @@ TEXT_BLOCKED = (
 IMAGE_BLOCKED = (
     "This request has been blocked by our content filters. Please adjust your input image to submit a new request."
 )
-ALL_OUTPUTS_BLOCKED = "All of the generated images have been blocked by our content filters."
-SOME_OUTPUTS_BLOCKED = "Some of the generated images have been blocked by our content filters."
 ANY_MODEL = "*"
 USER_FILE = "safety.toml"
 
@@ -198,13 +196,6 @@ class ContentFilter:
             return list(images), 0
         kept = [im for im in images if not any(c.flagged(im) for c in self.output_classifiers)]
         return kept, len(images) - len(kept)
-
-
-def outputs_message(kept: int, blocked: int) -> str | None:
-    """Nova Canvas's `error` field for a response some or all of whose images were withheld."""
-    if blocked == 0:
-        return None
-    return ALL_OUTPUTS_BLOCKED if kept == 0 else SOME_OUTPUTS_BLOCKED
 
 
 def texts_of(task: Task, negative: bool = True) -> list[str]:

@@ -15,18 +15,17 @@ from typing import Any
 from outcrop.boundaries import DataBoundaries
 from outcrop.catalog import Catalog, Family, ModelEntry
 from outcrop.errors import ValidationError
-from outcrop.families.nova_embed_segmented import parse_segmented
-from outcrop.families.nova_reel import parse_reel_input
+from outcrop.families.base import JobKind
+from outcrop.families.registry import async_families, wire_family
 from outcrop.jobs import Job, JobPage, JobQuery, JobSpec, JobStore, new_job_id
 from outcrop.jobs.dispatch import Dispatcher
 from outcrop.jobs.runner import Clock, utc_now
 from outcrop.safety.filters import ContentFilter
 from outcrop.services.arns import invocation_arn, model_arn
-from outcrop.services.video_jobs import reel_version
 from outcrop.storage import ArtifactStore
-from outcrop.tasks import TaskKind
+from outcrop.tasks import Task, TaskKind
 
-ASYNC_FAMILIES = (Family.NOVA_REEL_V1_0, Family.NOVA_REEL_V1_1, Family.NOVA_2_EMBED)
+ASYNC_FAMILIES: tuple[Family, ...] = async_families()
 
 
 @dataclass(frozen=True)
@@ -75,12 +74,13 @@ class AsyncJobs:
 
     def _validated_kind(self, entry: ModelEntry, model_input: Mapping[str, Any]) -> TaskKind:
         """Parse the modelInput now (a bad one never becomes a job); the task kind that will serve it."""
-        if entry.family is Family.NOVA_2_EMBED:
-            parse_segmented(model_input)  # embedding inputs have no content filter, as on Bedrock
-            return TaskKind.EMBED
-        task = parse_reel_input(model_input, reel_version(entry))
-        self.guard.check_task(entry.model_id, task)
-        return task.kind
+        wire = wire_family(entry.family)
+        assert wire.parse_async is not None  # only async families reach here
+        parsed = wire.parse_async(entry, model_input)
+        if wire.job is JobKind.SEGMENTED_EMBEDDING or not isinstance(parsed, Task):
+            return TaskKind.EMBED  # embedding inputs have no content filter, as on Bedrock
+        self.guard.check_task(entry.model_id, parsed)
+        return parsed.kind
 
     def get(self, invocation: str) -> Job:
         job = self.store.get(self.job_id(invocation))

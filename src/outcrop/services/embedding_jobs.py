@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from outcrop.catalog import Catalog
 from outcrop.errors import ModelError
-from outcrop.families.nova_embed_segmented import Segment, SegmentedEmbedTask, parse_segmented
+from outcrop.families.nova_embed.segmented import Segment, SegmentedEmbedTask, parse_segmented
 from outcrop.jobs.model import Job
 from outcrop.jobs.runner import JobContext
 from outcrop.runtime.executor import Executor

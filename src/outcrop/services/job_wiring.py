@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from outcrop.catalog import Catalog, Family
+from outcrop.families.base import JobKind
+from outcrop.families.registry import job_kinds
 from outcrop.jobs import Job, JobStore
 from outcrop.jobs.dispatch import Dispatcher, NoDispatcher, PoolDispatcher
 from outcrop.jobs.pool import WorkerPool
@@ -87,8 +89,8 @@ def job_handlers(settings: Settings, catalog: Catalog, executor: Executor, relea
     opener = store_opener(settings)
     video = VideoJobHandler(catalog, executor, release, opener, Path(settings.home) / "jobs" / "work")
     embeddings = EmbeddingJobHandler(catalog, executor, opener)
-    handlers: dict[Family, JobHandler] = {Family.NOVA_REEL_V1_0: video, Family.NOVA_REEL_V1_1: video,
-                                          Family.NOVA_2_EMBED: embeddings}  # fmt: skip
+    by_kind: dict[JobKind, JobHandler] = {JobKind.VIDEO: video, JobKind.SEGMENTED_EMBEDDING: embeddings}
+    handlers = {family: by_kind[kind] for family, kind in job_kinds().items()}
     return FamilyHandlers(catalog, handlers)
 
 

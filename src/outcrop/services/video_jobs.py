@@ -1,4 +1,4 @@
-"""The work of one Nova Reel job: generate shots, encode MP4s, sign, stage, commit.
+"""The work of one video job (Nova Reel, Luma Ray): generate shots, encode MP4s, sign, stage, commit.
 
 Files are encoded into a private temporary folder, uploaded under a staging prefix outside the job's folder, and
 copied into `<location>/<jobId>/` only when all of them exist, `manifest.json` last. A worker killed at any point
@@ -9,15 +9,16 @@ leaves either nothing or a complete folder under the job id; the run that takes 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from outcrop.catalog import Catalog, Family, ModelEntry
+from outcrop.catalog import Catalog, ModelEntry
 from outcrop.errors import ModelError
-from outcrop.families.nova_reel import parse_reel_input
+from outcrop.families.registry import wire_family
 from outcrop.jobs.model import Job
 from outcrop.jobs.runner import JobContext
 from outcrop.runtime.executor import Executor
@@ -34,13 +35,18 @@ ENCODED = 0.95
 StoreOpener = Callable[[str], ArtifactStore]
 
 
-def reel_version(entry: ModelEntry) -> str:
-    return "v1:1" if entry.family is Family.NOVA_REEL_V1_1 else "v1:0"
-
-
 def shot_name(index: int) -> str:
     """`shot_0001.mp4` sorts after `output.mp4`, so "the first .mp4 key" in the job folder is the whole video."""
     return f"shot_{index + 1:04d}.mp4"
+
+
+def video_task(entry: ModelEntry, model_input: Mapping[str, Any]) -> TextToVideoTask:
+    """Re-read a stored job's input with its family's parser (it was validated when the job started)."""
+    parse = wire_family(entry.family).parse_async
+    task = parse(entry, model_input) if parse is not None else None
+    if not isinstance(task, TextToVideoTask):
+        raise ModelError(f"{entry.model_id} is not a video model; its job cannot make a video.")
+    return task
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,7 @@ class VideoJobHandler:
 
     def __call__(self, job: Job, context: JobContext) -> None:
         entry = self.catalog.resolve(job.spec.model_id)
-        task = parse_reel_input(job.spec.model_input, reel_version(entry))
+        task = video_task(entry, job.spec.model_input)
         result = self._generate(entry, task, context)
         self.workdir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.workdir, prefix=f"job-{job.id}-") as folder:

@@ -19,9 +19,9 @@ from starlette.responses import Response
 from outcrop.api.bedrock.agent_schema import DATA_SOURCE, KNOWLEDGE_BASE, LIST, LIST_JOBS, START_JOB
 from outcrop.api.bedrock.request import authenticated_body, json_object, state_of
 from outcrop.api.bedrock.routing import RawPathRoute
-from outcrop.api.bedrock.schema import check
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.errors import ResourceNotFoundError, ValidationError
+from outcrop.families.schema import check
 from outcrop.index.knowledge_bases import KnowledgeBases
 from outcrop.index.registry import DataSource, Ingestion, KnowledgeBase
 

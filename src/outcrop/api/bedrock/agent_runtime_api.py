@@ -15,9 +15,9 @@ from starlette.responses import Response
 
 from outcrop.api.bedrock.request import authenticated_body, json_object, state_of
 from outcrop.api.bedrock.routing import RawPathRoute
-from outcrop.api.bedrock.schema import check, enum, integer, obj, string
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.errors import ValidationError
+from outcrop.families.schema import check, enum, integer, obj, string
 from outcrop.index.filters import parse_filter
 from outcrop.index.ingest import IMAGE_LIMITS as SOURCE_IMAGE_LIMITS
 from outcrop.index.knowledge_bases import KnowledgeBases, Match

@@ -6,7 +6,7 @@ its type only, so requests written for Bedrock pass; what would change behaviour
 
 from __future__ import annotations
 
-from outcrop.api.bedrock.schema import array, enum, integer, obj, string
+from outcrop.families.schema import array, enum, integer, obj, string
 
 _OBJECT = {"type": "object"}
 _NAME = string(1, 100, pattern=r"^([0-9a-zA-Z][_-]?){1,100}$")

@@ -13,9 +13,9 @@ from starlette.responses import Response
 
 from outcrop.api.bedrock.request import authenticated_body, json_object, state_of
 from outcrop.api.bedrock.routing import RawPathRoute
-from outcrop.api.bedrock.schema import array, check, obj, string
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.errors import ValidationError
+from outcrop.families.schema import array, check, obj, string
 from outcrop.jobs import Job, JobQuery, JobStatus
 from outcrop.services.async_jobs import StartRequest
 

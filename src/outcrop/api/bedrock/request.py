@@ -8,8 +8,8 @@ from typing import Any
 
 from starlette.requests import Request
 
-from outcrop.api.bedrock.schema import malformed
 from outcrop.errors import PayloadTooLargeError, ValidationError
+from outcrop.families.schema import malformed
 from outcrop.services import Services
 
 

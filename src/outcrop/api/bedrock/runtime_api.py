@@ -9,13 +9,13 @@ import time
 from starlette.requests import Request
 from starlette.responses import Response
 
-from outcrop.api.bedrock.bodies.converse import parse_converse
-from outcrop.api.bedrock.dispatch import encode_converse, encode_invoke, parse_invoke_body, token_headers
+from outcrop.api.bedrock.dispatch import encode_invoke, parse_invoke_body, token_headers
 from outcrop.api.bedrock.request import authenticated_body, check_json_content_type, json_object, state_of
 from outcrop.api.bedrock.routing import RawPathRoute
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.catalog import Family, ModelEntry
 from outcrop.errors import ModelError, ValidationError
+from outcrop.families.text import encode_converse, parse_converse
 from outcrop.runtime.embedder import mean_of
 from outcrop.services import Services
 from outcrop.tasks import EmbedBatchTask, EmbedTask
@@ -45,7 +45,7 @@ async def invoke_model(request: Request) -> Response:
     headers = {
         REQUEST_ID_HEADER: request_id(request),
         "X-Amzn-Bedrock-Invocation-Latency": str(latency_ms),
-        **token_headers(result),
+        **token_headers(entry, result),
     }
     payload = json.dumps(encode_invoke(entry, task, result, payload_in))
     return Response(payload, media_type="application/json", headers=headers)

@@ -21,9 +21,9 @@ from starlette.responses import Response
 from outcrop.api.bedrock import s3vectors_schema as schema
 from outcrop.api.bedrock.request import authenticated_body, json_object, state_of
 from outcrop.api.bedrock.routing import RawPathRoute
-from outcrop.api.bedrock.schema import Schema, check
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.errors import NotFoundError, ValidationError
+from outcrop.families.schema import Schema, check
 from outcrop.index.vector_buckets import NewVector, Segment, StoredVector, VectorBuckets
 from outcrop.index.vector_registry import Bucket, VectorIndexInfo
 from outcrop.index.vector_space import Metric

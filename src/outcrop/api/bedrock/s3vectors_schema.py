@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from outcrop.api.bedrock.schema import array, enum, integer, obj, string
+from outcrop.families.schema import array, enum, integer, obj, string
 
 NAME = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 _ARN = r"^arn:aws[-a-z0-9]*:s3vectors:[a-z0-9-]+:[0-9]{12}:bucket/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"

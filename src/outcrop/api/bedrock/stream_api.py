@@ -17,7 +17,6 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from outcrop.api.bedrock import event_stream
-from outcrop.api.bedrock.bodies.converse import parse_converse, parse_native_text
 from outcrop.api.bedrock.request import authenticated_body, check_json_content_type, json_object, state_of
 from outcrop.api.bedrock.routing import RawPathRoute
 from outcrop.api.bedrock.runtime_api import text_model
@@ -25,6 +24,7 @@ from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.backends.base import TextStream
 from outcrop.catalog import ModelEntry
 from outcrop.errors import ModelError, OutcropError, ValidationError
+from outcrop.families.text.body import parse_converse, parse_native_text
 from outcrop.services import Services
 from outcrop.tasks import ConverseTask
 from outcrop.tasks.converse import ConverseResult

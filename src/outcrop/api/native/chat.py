@@ -12,10 +12,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from outcrop.api.bedrock.bodies.converse import parse_converse
 from outcrop.api.bedrock.request import state_of
 from outcrop.catalog import Family
 from outcrop.errors import ModelError, ValidationError
+from outcrop.families.text.body import parse_converse
 from outcrop.tasks.converse import ConverseResult
 
 router = APIRouter(prefix="/v1/chat", tags=["text"])

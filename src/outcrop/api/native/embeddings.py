@@ -10,12 +10,12 @@ import numpy as np
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from outcrop.api.bedrock.bodies import nova_embed, titan_embed
 from outcrop.api.bedrock.request import state_of
 from outcrop.api.native.task_models import build_task, request_model
 from outcrop.catalog import Family
 from outcrop.catalog.model import EMBEDDING_DIMENSIONS
 from outcrop.errors import ValidationError
+from outcrop.families import nova_embed, titan_embed
 from outcrop.tasks import EmbedTask
 from outcrop.tasks.imaging import ImageLimits, decode_image
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import dataclasses
-import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -17,14 +15,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from outcrop.api.bedrock.bodies.image_body import generation_config
-from outcrop.api.bedrock.bodies.image_family import NOVA_CANVAS, TITAN_V1, TITAN_V2, ImageFamily
-from outcrop.api.bedrock.bodies.image_schema import HEX_COLOR, config_schema
 from outcrop.api.bedrock.request import state_of
-from outcrop.api.bedrock.schema import check
 from outcrop.api.native.task_models import build_task, class_doc, request_model
 from outcrop.catalog import Family
 from outcrop.errors import ModelError, ValidationError
+from outcrop.families.amazon_image import LIMITS
+from outcrop.families.amazon_image.checks import check_task, supports
+from outcrop.families.amazon_image.limits import ImageFamily
 from outcrop.tasks import (
     ColorGuidedTask,
     ImageVariationTask,
@@ -32,43 +29,43 @@ from outcrop.tasks import (
     OutpaintTask,
     RemoveBackgroundTask,
     Task,
+    TaskKind,
     TextToImageTask,
 )
 from outcrop.tasks.generation import GenerationConfig, ImagesResult
-from outcrop.tasks.imaging import binary_mask, decode_image, encode_png, encode_png_base64
+from outcrop.tasks.imaging import decode_image, encode_png, encode_png_base64
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 DEFAULT_MODEL = "amazon.nova-canvas-v1:0"
-_FAMILIES = {Family.TITAN_IMAGE_V1: TITAN_V1, Family.TITAN_IMAGE_V2: TITAN_V2, Family.NOVA_CANVAS: NOVA_CANVAS}
-_TEXT_FIELDS = ("prompt", "negative_prompt", "mask_prompt")
 MODEL_ID_FIELD = (str, Field(DEFAULT_MODEL, alias="modelId", description="Bedrock image model id"))
 
 
 @dataclass(frozen=True)
 class Operation:
-    """One route: its path segment, the Task it builds, its request model and the Bedrock taskType whose family
-    limits apply."""
+    """One route: its path segment, the Task it builds (and that Task's kind), its request model."""
 
     path: str
     task_type: type[Any]
-    bedrock_type: str
+    kind: TaskKind
     summary: str
     model: type[BaseModel]
 
 
-def _operation(path: str, task_type: type[Any], bedrock_type: str, summary: str) -> Operation:
+def _operation(path: str, task_type: type[Any], kind: TaskKind, summary: str) -> Operation:
     name = task_type.__name__.removesuffix("Task") + "Request"
     model = request_model(task_type, name, extra={"model_id": MODEL_ID_FIELD})
-    return Operation(path, task_type, bedrock_type, summary, model)
+    return Operation(path, task_type, kind, summary, model)
 
 
 OPERATIONS = (
-    _operation("generate", TextToImageTask, "TEXT_IMAGE", "Generate images from a prompt"),
-    _operation("vary", ImageVariationTask, "IMAGE_VARIATION", "New images close to 1-5 reference images"),
-    _operation("inpaint", InpaintTask, "INPAINTING", "Change the masked region of an image"),
-    _operation("outpaint", OutpaintTask, "OUTPAINTING", "Keep the masked region and regenerate around it"),
-    _operation("recolor", ColorGuidedTask, "COLOR_GUIDED_GENERATION", "Generate images following a colour palette"),
-    _operation("remove-background", RemoveBackgroundTask, "BACKGROUND_REMOVAL", "Cut the main subject out (RGBA)"),
+    _operation("generate", TextToImageTask, TaskKind.TEXT_TO_IMAGE, "Generate images from a prompt"),
+    _operation("vary", ImageVariationTask, TaskKind.IMAGE_VARIATION, "New images close to 1-5 reference images"),
+    _operation("inpaint", InpaintTask, TaskKind.INPAINT, "Change the masked region of an image"),
+    _operation("outpaint", OutpaintTask, TaskKind.OUTPAINT, "Keep the masked region and regenerate around it"),
+    _operation("recolor", ColorGuidedTask, TaskKind.COLOR_GUIDED, "Generate images following a colour palette"),
+    _operation(
+        "remove-background", RemoveBackgroundTask, TaskKind.REMOVE_BACKGROUND, "Cut the main subject out (RGBA)"
+    ),
 )
 
 
@@ -89,7 +86,7 @@ async def run_operation(request: Request, op: Operation, body: BaseModel) -> Ima
     model_id: str = getattr(body, "model_id")  # noqa: B009  # added by the request model, not the Task
     entry = state.catalog.resolve(model_id)
     family = _family(entry.family, model_id, op)
-    task = _checked(build_task(body, lambda data, where: decode_image(data, where, family.image_limits)), family)
+    task = check_task(build_task(body, lambda data, where: decode_image(data, where, family.image_limits)), family)
     state.guard.check_task(entry.model_id, task)
     result = await state.executor.run(entry, task)
     if not isinstance(result, ImagesResult):
@@ -99,62 +96,12 @@ async def run_operation(request: Request, op: Operation, body: BaseModel) -> Ima
 
 
 def _family(family: Family, model_id: str, op: Operation) -> ImageFamily:
-    image_family = _FAMILIES.get(family)
+    image_family = LIMITS.get(family)
     if image_family is None:
         raise ValidationError(f"{model_id} does not make images; send modelId {DEFAULT_MODEL} or a Titan image model.")
-    if op.bedrock_type not in image_family.task_types:
+    if not supports(image_family, op.kind):
         raise ValidationError(f"{model_id} cannot {op.path}; send modelId {DEFAULT_MODEL}, which can.")
     return image_family
-
-
-def _checked(task: Task, family: ImageFamily) -> Task:
-    """The family's rules a Task cannot state: config ranges and sizes, text length, masks, colours."""
-    config = getattr(task, "config", None)
-    if isinstance(config, GenerationConfig):
-        _check_config(config, family)
-    for name in _TEXT_FIELDS:
-        text = getattr(task, name, None)
-        if text is not None and len(text) > family.text_max:
-            limit = family.text_max
-            raise ValidationError(f"{name} is {len(text):,} characters; {family.label} accepts at most {limit}.")
-    if isinstance(task, InpaintTask | OutpaintTask):
-        return _with_binary_mask(task)
-    if isinstance(task, ColorGuidedTask):
-        return _with_checked_colors(task)
-    if isinstance(task, TextToImageTask):
-        _check_text_to_image(task, family)
-    return task
-
-
-def _check_config(config: GenerationConfig, family: ImageFamily) -> None:
-    raw = {"numberOfImages": config.number_of_images, "quality": str(config.quality), "cfgScale": config.cfg_scale,
-           "seed": config.seed, "width": config.width, "height": config.height}  # fmt: skip
-    check(raw, config_schema(family))
-    generation_config(raw, family)  # the size rules (Titan's fixed sizes, Nova's pixel count and aspect ratio)
-
-
-def _with_binary_mask(task: InpaintTask | OutpaintTask) -> Task:
-    if (task.mask is None) == (task.mask_prompt is None):
-        raise ValidationError(
-            "Send exactly one of maskPrompt (text naming the region) or mask (a black/white image the size of image)."
-        )
-    if task.mask is None:
-        return task
-    return dataclasses.replace(task, mask=binary_mask(task.mask, task.image, "mask"))
-
-
-def _with_checked_colors(task: ColorGuidedTask) -> Task:
-    bad = [c for c in task.colors if not re.fullmatch(HEX_COLOR, c)]
-    if bad:
-        raise ValidationError(f"colors {', '.join(bad)} are not hex colours; send them as #RRGGBB, e.g. #FF8800.")
-    return dataclasses.replace(task, colors=tuple(c.upper() for c in task.colors))
-
-
-def _check_text_to_image(task: TextToImageTask, family: ImageFamily) -> None:
-    if task.conditioning is not None and not family.conditioning:
-        raise ValidationError(f"{family.label} does not take a conditioning image; remove conditioning.")
-    if task.style is not None and not family.styles:
-        raise ValidationError(f"{family.label} does not take a style; remove style.")
 
 
 def _response(model_id: str, task: Task, result: ImagesResult) -> ImagesResponse:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from outcrop.api.bedrock.schema import check, enum, malformed, obj, string
 from outcrop.catalog.model import EMBEDDING_DIMENSIONS, EMBEDDING_TEXT_TOKENS, Family
+from outcrop.families.schema import check, enum, malformed, obj, string
 from outcrop.tasks import EmbedTask
 from outcrop.tasks.imaging import ImageLimits, decode_image
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from outcrop.api.bedrock.schema import array, check, enum, integer, obj, string
 from outcrop.catalog.model import EMBEDDING_DIMENSIONS, Family
 from outcrop.errors import ValidationError
+from outcrop.families.schema import array, check, enum, integer, obj, string
 from outcrop.tasks import EmbedTask
 from outcrop.tasks.embed import EmbedBatchTask, EmbeddingPurpose, EmbedResult
 from outcrop.tasks.imaging import ImageLimits, decode_image

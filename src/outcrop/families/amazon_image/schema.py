@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from outcrop.api.bedrock.bodies.image_family import ImageFamily
-from outcrop.api.bedrock.schema import array, enum, integer, number, obj, string
+from outcrop.families.amazon_image.limits import ImageFamily
+from outcrop.families.schema import array, enum, integer, number, obj, string
 from outcrop.tasks.text_to_image import ControlMode, Style
 
 PARAMS_KEY = {

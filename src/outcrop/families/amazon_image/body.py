@@ -8,10 +8,10 @@ from typing import Any
 
 from PIL.Image import Image
 
-from outcrop.api.bedrock.bodies.image_family import NOVA_MAX_PIXELS, ImageFamily
-from outcrop.api.bedrock.bodies.image_schema import PARAMS_KEY, envelope_schema, task_schema
-from outcrop.api.bedrock.schema import check
 from outcrop.errors import ValidationError
+from outcrop.families.amazon_image.limits import NOVA_MAX_PIXELS, ImageFamily
+from outcrop.families.amazon_image.schema import PARAMS_KEY, envelope_schema, task_schema
+from outcrop.families.schema import check
 from outcrop.tasks import (
     ColorGuidedTask,
     ImageVariationTask,
@@ -41,7 +41,7 @@ def parse_image_body(body: Body, family: ImageFamily) -> Task:
 
 def generation_config(raw: Body, family: ImageFamily) -> GenerationConfig:
     width, height = int(raw.get("width", 1024)), int(raw.get("height", 1024))
-    _check_size(width, height, family)
+    check_size(width, height, family)
     return GenerationConfig(
         number_of_images=int(raw.get("numberOfImages", 1)),
         quality=Quality(raw.get("quality", "standard")),
@@ -52,7 +52,7 @@ def generation_config(raw: Body, family: ImageFamily) -> GenerationConfig:
     )
 
 
-def _check_size(width: int, height: int, family: ImageFamily) -> None:
+def check_size(width: int, height: int, family: ImageFamily) -> None:
     if family.allowed_sizes is not None:
         if (width, height) not in family.allowed_sizes:
             sizes = ", ".join(f"{w}x{h}" for w, h in sorted(family.allowed_sizes))

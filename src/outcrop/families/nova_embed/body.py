@@ -7,9 +7,9 @@ from typing import Any
 
 from PIL.Image import Image
 
-from outcrop.api.bedrock.schema import check, enum, obj, string
 from outcrop.catalog.model import EMBEDDING_DIMENSIONS, Family
 from outcrop.errors import ValidationError
+from outcrop.families.schema import check, enum, obj, string
 from outcrop.tasks import EmbedTask
 from outcrop.tasks.embed import EmbedBatchTask, EmbeddingPurpose
 from outcrop.tasks.imaging import ImageLimits, decode_base64, decode_image

@@ -6,8 +6,8 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
-from outcrop.api.bedrock.schema import array, check, enum, integer, number, obj, string
 from outcrop.errors import ValidationError
+from outcrop.families.schema import array, check, enum, integer, number, obj, string
 from outcrop.tasks import ConverseTask
 from outcrop.tasks.converse import InferenceConfig, Message, Role
 from outcrop.tasks.imaging import ImageLimits, decode_base64, open_image

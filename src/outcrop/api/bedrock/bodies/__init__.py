@@ -1,1 +1,0 @@
-"""Model request bodies: one module per wire family, each turning validated JSON into a Task."""
