@@ -6,7 +6,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 from outcrop.backends import registry
 from support import double_backend
@@ -23,13 +24,18 @@ CONVERSE = { backend = "double", weights = "double" }
 
 
 @pytest.fixture(scope="module")
-def double_runtime(tmp_path_factory, models_dir):
+def double_live(tmp_path_factory, models_dir):
     home = tmp_path_factory.mktemp("executor-home")
     (home / "catalog.toml").write_text(OVERLAY)
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(registry.BACKENDS, "double", "support.double_backend:load")
         with start_server(home=home, models_dir=models_dir, profile="tiny", queue_size=2) as server:
-            yield server.client("bedrock-runtime")
+            yield server
+
+
+@pytest.fixture(scope="module")
+def double_runtime(double_live):
+    return double_live.client("bedrock-runtime")
 
 
 def say(client, text: str) -> str:
@@ -89,3 +95,23 @@ def test_preload_loads_before_the_first_request(tmp_path, models_dir):
                 worker.warm().result(timeout=10)
             assert len(double_backend.LOADS) == before + 1
             assert all(worker.loaded for worker in workers.values())
+
+
+def test_a_client_that_leaves_stops_its_model_work(double_live, double_runtime):
+    impatient = double_live.client("bedrock-runtime", config=Config(read_timeout=0.5, retries={"max_attempts": 1}))
+    with pytest.raises(ReadTimeoutError):
+        say(impatient, "steps 500")  # ~10 s of steps; the client gives up after 0.5 s and closes its connection
+    assert say(double_runtime, "next") == "echo: next"  # served once the abandoned task stopped, not after 500 steps
+    assert 0 < double_backend.STEPS_TAKEN[-1] < 500
+
+
+def test_a_timed_out_request_stops_its_model_work(tmp_path, models_dir):
+    (tmp_path / "catalog.toml").write_text(OVERLAY)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(registry.BACKENDS, "double", "support.double_backend:load")
+        with start_server(home=tmp_path, models_dir=models_dir, profile="tiny", request_timeout_s=0.5) as server:
+            client = server.client("bedrock-runtime")
+            with pytest.raises(client.exceptions.ModelTimeoutException):
+                say(client, "steps 500")
+            assert say(client, "next") == "echo: next"
+    assert 0 < double_backend.STEPS_TAKEN[-1] < 500

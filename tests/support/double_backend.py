@@ -14,6 +14,7 @@ from outcrop.tasks.converse import ConverseResult, StopReason
 
 LOADS: list[LoadSpec] = []
 ACTIVE = threading.Semaphore(1)
+STEPS_TAKEN: list[int] = []  # per "steps N" task: how many steps it ran before it finished or was stopped
 
 
 class DoubleBackend:
@@ -24,7 +25,10 @@ class DoubleBackend:
         if not ACTIVE.acquire(blocking=False):
             raise AssertionError("two requests entered one backend at once")
         try:
-            return self._answer(task.messages[-1].text)
+            command = task.messages[-1].text
+            if command.startswith("steps "):
+                return self._steps(int(command.split()[1]), progress)
+            return self._answer(command)
         finally:
             ACTIVE.release()
 
@@ -34,6 +38,15 @@ class DoubleBackend:
         if command == "crash":
             raise RuntimeError("the double was told to crash")
         return ConverseResult(text=f"echo: {command}", stop_reason=StopReason.END_TURN, input_tokens=1, output_tokens=2)
+
+    def _steps(self, total: int, progress: ProgressFn) -> ConverseResult:
+        """Like a denoising loop: a step, then a progress report (where a cancelled task is stopped)."""
+        STEPS_TAKEN.append(0)
+        for step in range(total):
+            time.sleep(0.02)
+            STEPS_TAKEN[-1] = step + 1
+            progress((step + 1) / total)
+        return self._answer(f"{total} steps")
 
     def close(self) -> None:
         pass

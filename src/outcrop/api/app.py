@@ -9,14 +9,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from outcrop import __version__
 from outcrop.access import KeyFile, KeyRing
 from outcrop.api.bedrock import agent_api, agent_runtime_api, async_api, control_api, runtime_api, stream_api, sts_api
 from outcrop.api.bedrock.s3vectors_api import ROUTES as S3VECTORS_ROUTES
-from outcrop.api.errors import on_http_error, on_outcrop_error, on_request_validation_error, on_unexpected_error
+from outcrop.api.errors import (
+    on_client_disconnect,
+    on_http_error,
+    on_outcrop_error,
+    on_request_validation_error,
+    on_unexpected_error,
+)
 from outcrop.api.metrics import Metrics
 from outcrop.api.native import chat as chat_api
 from outcrop.api.native import embeddings as embeddings_api
@@ -28,6 +34,7 @@ from outcrop.api.native import review as review_api
 from outcrop.api.native import session as session_api
 from outcrop.api.native import ui as ui_api
 from outcrop.api.native.docs import install_docs
+from outcrop.api.openai import images as openai_images_api
 from outcrop.api.request_ids import request_id_middleware
 from outcrop.api.security.gate import Gate
 from outcrop.api.security.middleware import AccessMiddleware
@@ -61,6 +68,7 @@ def build_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.middleware("http")(request_id_middleware)  # outermost: access errors carry the request id
     app.add_api_route("/metrics", metrics.endpoint, methods=["GET"], include_in_schema=False)
     app.add_exception_handler(OutcropError, on_outcrop_error)
+    app.add_exception_handler(ClientDisconnect, on_client_disconnect)
     app.add_exception_handler(Exception, on_unexpected_error)
     app.add_exception_handler(RequestValidationError, on_request_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
@@ -71,6 +79,7 @@ def build_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(knowledge_bases_api.router)
     app.include_router(review_api.router)
     app.include_router(images_api.router)
+    app.include_router(openai_images_api.router)  # /v1/images/{generations,edits,variations}
     app.include_router(embeddings_api.router)
     app.include_router(models_api.router)
     app.include_router(jobs_api.router)

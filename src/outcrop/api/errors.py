@@ -55,6 +55,12 @@ async def on_unexpected_error(request: Request, exc: Exception) -> Response:
     return error_response(InternalServerError(f"Internal error; quote request id {rid} when reporting it."), rid)
 
 
+async def on_client_disconnect(request: Request, exc: Exception) -> Response:
+    """The client left before its answer (its model work was stopped): nothing to send, nothing went wrong."""
+    log.info("request %s: the client disconnected; its work was cancelled", request_id(request))
+    return Response(status_code=499)
+
+
 async def on_request_validation_error(request: Request, exc: Exception) -> Response:
     """Native API schema errors (pydantic) in the same envelope as Bedrock's ValidationException."""
     errors: list[dict[str, Any]] = getattr(exc, "errors", list)()

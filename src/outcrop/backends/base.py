@@ -71,3 +71,28 @@ class Backend(Protocol):
 
 class BackendFactory(Protocol):
     def __call__(self, spec: LoadSpec) -> Backend: ...
+
+
+class TaskCancelled(Exception):  # noqa: N818  # a signal, not an error: nobody is waiting for the answer any more
+    """Raised inside a backend's step callback once its caller has gone; the worker drops the task quietly."""
+
+
+class CancelGuard:
+    """A ProgressFn that stops the model at its next step once `cancel()` is called (the client disconnected or the
+    request timed out). Backends report progress per denoising step or token, so work stops within one step."""
+
+    def __init__(self, inner: ProgressFn = no_progress) -> None:
+        self._inner = inner
+        self._cancelled = threading.Event()
+
+    def __call__(self, fraction: float) -> None:
+        if self._cancelled.is_set():
+            raise TaskCancelled
+        self._inner(fraction)
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from outcrop.backends.base import Backend, LoadSpec, ProgressFn, no_progress
+from outcrop.backends.base import Backend, CancelGuard, LoadSpec, ProgressFn, TextStream, no_progress
 from outcrop.backends.registry import known, load_backend
 from outcrop.catalog import Binding, Catalog, ModelEntry
 from outcrop.errors import AccessDeniedError, ModelTimeoutError
@@ -51,20 +51,28 @@ class Executor:
         self._lock = threading.Lock()
 
     async def run(self, entry: ModelEntry, task: Task, progress: ProgressFn = no_progress) -> object:
-        """Run `task` on the model bound to (entry, task.kind); waits while the model is busy."""
+        """Run `task` on the model bound to (entry, task.kind); waits while the model is busy.
+
+        If the awaiting coroutine is cancelled (the client went away) or the request times out, a queued task is
+        dropped and a running one stops at its next step.
+        """
         worker = self.worker_for(entry, task)
+        guard = progress if isinstance(progress, TextStream) else CancelGuard(progress)
         started = time.perf_counter()
-        future = worker.submit(task, progress)
+        future = worker.submit(task, guard)
         try:
             result = await asyncio.wait_for(asyncio.wrap_future(future), self._timeout_s)
-            self.observe(entry.model_id, str(task.kind), time.perf_counter() - started)
-            return result
         except TimeoutError:
-            future.cancel()
+            _stop(future, guard)
             raise ModelTimeoutError(
                 f"{entry.model_id} did not finish within {self._timeout_s:.0f} s; "
                 "try a smaller request or raise OUTCROP_REQUEST_TIMEOUT_S."
             ) from None
+        except asyncio.CancelledError:
+            _stop(future, guard)
+            raise
+        self.observe(entry.model_id, str(task.kind), time.perf_counter() - started)
+        return result
 
     def preload(self, entry: ModelEntry) -> list[Future[object]]:
         """Start loading every model bound to `entry`; the futures complete when each is loaded."""
@@ -145,3 +153,12 @@ def _worker_key(binding: Binding) -> str:
     """Bindings with the same backend, weights and options share one loaded model."""
     options = json.dumps(dict(binding.options), sort_keys=True) if binding.options else ""
     return f"{binding.backend}:{binding.weights}" + (f":{options}" if options else "")
+
+
+def _stop(future: Future[object], guard: ProgressFn) -> None:
+    """Drop a queued task; make a running one stop at its next step."""
+    future.cancel()
+    if isinstance(guard, TextStream):
+        guard.cancelled = True
+    elif isinstance(guard, CancelGuard):
+        guard.cancel()

@@ -15,7 +15,7 @@ from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from outcrop.backends.base import Backend, ProgressFn, no_progress
+from outcrop.backends.base import Backend, ProgressFn, TaskCancelled, no_progress
 from outcrop.errors import ModelError, OutcropError, ThrottlingError
 from outcrop.runtime.residency import Residency
 from outcrop.tasks import EmbedTask, Task
@@ -130,6 +130,9 @@ class ModelWorker:
             result = None if job.task is None else backend.run(job.task, job.progress)
             job.future.set_result(result)
         except OutcropError as exc:
+            job.future.set_exception(exc)
+        except TaskCancelled as exc:  # its caller left: nothing to report, the worker moves on
+            log.info("model %s stopped %s: its request was cancelled", self.name, type(job.task).__name__)
             job.future.set_exception(exc)
         except Exception as exc:  # any backend failure is the model's error, reported to this caller only
             what = type(job.task).__name__ if job.task else "load"

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from outcrop.api.bedrock.request import state_of
+from outcrop.api.disconnect import until_disconnect
 from outcrop.catalog import Family
 from outcrop.errors import ModelError, ValidationError
 from outcrop.families.text.body import parse_converse
@@ -58,7 +59,7 @@ async def chat(request: Request, spec: ChatRequest) -> dict[str, Any]:
         raise ValidationError(f"{entry.model_id} is not a text model; use amazon.nova-lite-v1:0 or nova-micro.")
     task = parse_converse(converse_body(spec))
     state.guard.check_task(entry.model_id, task)
-    result = await state.executor.run(entry, task)
+    result = await until_disconnect(request, state.executor.run(entry, task))
     if not isinstance(result, ConverseResult):
         raise ModelError(f"{entry.model_id} returned {type(result).__name__} instead of a chat message.")
     return {

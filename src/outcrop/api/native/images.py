@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from outcrop.api.bedrock.request import state_of
+from outcrop.api.disconnect import until_disconnect
 from outcrop.api.native.task_models import build_task, class_doc, request_model
 from outcrop.catalog import Family
 from outcrop.errors import ModelError, ValidationError
@@ -88,7 +89,7 @@ async def run_operation(request: Request, op: Operation, body: BaseModel) -> Ima
     family = _family(entry.family, model_id, op)
     task = check_task(build_task(body, lambda data, where: decode_image(data, where, family.image_limits)), family)
     state.guard.check_task(entry.model_id, task)
-    result = await state.executor.run(entry, task)
+    result = await until_disconnect(request, state.executor.run(entry, task))
     if not isinstance(result, ImagesResult):
         raise ModelError(f"{entry.model_id} returned {type(result).__name__} instead of images.")
     released = await asyncio.to_thread(state.release.finish_images, entry.model_id, task, result)
