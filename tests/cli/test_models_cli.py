@@ -7,14 +7,15 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from outcrop.cli.exits import EXIT_PULL_FAILED
+from outcrop.cli.exits import EXIT_NO_SERVER, EXIT_PULL_FAILED
 from outcrop.cli.main import cli
 from outcrop.tasks import TaskKind
-from support.live_server import LiveServer
+from support.live_server import LiveServer, free_port
 
 
 def test_models_list_json(tmp_path, monkeypatch):
     monkeypatch.setenv("OUTCROP_HOME", str(tmp_path))
+    monkeypatch.setenv("OUTCROP_PORT", str(free_port()))  # no server answers at the default address
     result = CliRunner().invoke(cli, ["--profile", "tiny", "models", "list", "--json"])
     assert result.exit_code == 0, result.output
     listing = json.loads(result.output)
@@ -29,6 +30,7 @@ def test_models_list_json(tmp_path, monkeypatch):
     assert rows[("amazon.nova-reel-v1:1", "TEXT_TO_VIDEO")]["installed"] is True
     assert "amazon.nova-reel-v1:0" not in listing["unbound"]
     assert listing["server"] is False and rows[("amazon.nova-lite-v1:0", "CONVERSE")]["resident"] is None
+    assert listing["source"] == "local"
 
 
 def test_models_pull_unknown_exits_nonzero(tmp_path, monkeypatch):
@@ -86,4 +88,54 @@ def test_models_table_shows_placement_within_100_columns(tiny_server):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert max(len(line) for line in lines) <= 100
-    assert any("runs on" in line for line in lines) and any("yes" in line.split("│")[-2] for line in lines[4:])
+    assert "runs on" in lines[2] and "loaded" in lines[2]
+    at = lines.index(next(line for line in lines if line.startswith(MODEL + " ")))
+    words = lines[at + 1].split()
+    assert words[:4] == ["EMBED", "*", "tiny-clip", "yes"] and words[-1] == "yes", lines[at + 1]
+
+
+def test_the_default_catalogue_table_fits_100_columns(tmp_path, monkeypatch):
+    # The default profile has the longest ids and weights names (amazon.nova-2-multimodal-embeddings-v1:0,
+    # qwen2.5-coder-0.5b-instruct); nothing is folded or wrapped: each binding is one line.
+    monkeypatch.setenv("OUTCROP_HOME", str(tmp_path))
+    monkeypatch.setenv("OUTCROP_PORT", str(free_port()))  # no server answers at the default address
+    result = CliRunner().invoke(cli, ["--profile", "default", "models", "list"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 100
+    listing = json.loads(CliRunner().invoke(cli, ["--profile", "default", "models", "list", "--json"]).output)
+    binding_lines = [line for line in lines if line.startswith("  ") and line.split()[0].isupper()]
+    assert len(binding_lines) == len(listing["bindings"])
+    assert "amazon.nova-2-multimodal-embeddings-v1:0  Nova 2 Multimodal Embeddings" in lines
+
+
+def test_with_a_url_the_listing_is_the_servers_catalogue(tiny_server, tmp_path, monkeypatch):
+    """The client's own profile and models folder do not matter: the server's catalogue answers."""
+    monkeypatch.setenv("OUTCROP_HOME", str(tmp_path))
+    for args in (["--profile", "default", "--url", tiny_server.url], ["--profile", "default"]):
+        env = {} if "--url" in args else {"OUTCROP_URL": tiny_server.url}
+        result = CliRunner().invoke(cli, [*args, "models", "list", "--json"], env=env)
+        assert result.exit_code == 0, result.output
+        listing = json.loads(result.output)
+        assert (listing["profile"], listing["source"], listing["server"]) == ("tiny", tiny_server.url, True)
+        rows = {(r["model_id"], r["task"]): r for r in listing["bindings"] if r["serving"]}
+        assert rows[("amazon.nova-lite-v1:0", "CONVERSE")]["weights"] == "tiny-llm"
+        assert rows[("amazon.nova-lite-v1:0", "CONVERSE")]["device"] is not None
+    table = CliRunner().invoke(cli, ["--profile", "default", "--url", tiny_server.url, "models", "list"])
+    assert f"Outcrop models on {tiny_server.url} (profile: tiny)" in table.output
+
+
+def test_without_a_url_the_local_catalogue_is_listed(tmp_path, monkeypatch):
+    monkeypatch.setenv("OUTCROP_HOME", str(tmp_path))
+    monkeypatch.setenv("OUTCROP_PORT", str(free_port()))
+    result = CliRunner().invoke(cli, ["--profile", "tiny", "models", "list"])
+    assert result.exit_code == 0, result.output
+    assert "Outcrop models in this machine's catalogue (profile: tiny)" in result.output
+    assert "no server answers at http://127.0.0.1:" in result.output
+
+
+def test_a_url_where_no_server_answers_exits_3(tmp_path, monkeypatch):
+    monkeypatch.setenv("OUTCROP_HOME", str(tmp_path))
+    result = CliRunner().invoke(cli, ["--url", f"http://127.0.0.1:{free_port()}", "models", "list"])
+    assert result.exit_code == EXIT_NO_SERVER
+    assert "no Outcrop server answers at" in result.output

