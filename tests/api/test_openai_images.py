@@ -124,9 +124,11 @@ def test_edit_with_a_mask_changes_only_the_transparent_region(oa):
 
 def test_edit_without_a_mask_uses_the_image_transparency(oa):
     source = photo()
-    reply = oa.images.edit(image=("photo.png", png(transparent_box(source)), "image/png"), prompt="a door")
-    inside, outside = _changed_inside_and_out(source, decoded((reply.data or [])[0]))
-    assert outside < 2.0 and inside > 10.0
+    reply = oa.images.edit(image=("photo.png", png(transparent_box(source)), "image/png"), prompt="a door", n=2)
+    assert len(reply.data or []) == 2
+    for item in reply.data or []:
+        inside, outside = _changed_inside_and_out(source, decoded(item))
+        assert outside < 2.0 and inside > 10.0
 
 
 def test_edit_needs_transparency_somewhere(oa):
