@@ -1,11 +1,12 @@
-"""Every ```bash and ```python block of README.md and examples/README.md, run as a reader runs it, against a
+"""Every ```bash and ```python block of README.md, examples/README.md and docs/*.md, run as a reader runs it, against a
 tiny-profile server started here on 127.0.0.1 (writing to a local S3-compatible store), so the documentation and the
 code cannot drift apart.
 
 What a reader brings is made here: the photos the blocks name (product.jpg, ./product-photos, query.jpg,
 first-frame.png) and the buckets they use. Bash blocks run in bash with `outcrop` given `--url`; a line that starts
 a server is dropped (this server stands in), after checking the settings it names exist. Python blocks run with the
-default endpoint replaced by this server's and the names earlier sections define (`runtime`, `s3`, `KB`, `time`).
+default endpoint replaced by this server's and the names earlier sections define (`runtime`, `s3`, `KB`, `time`);
+in both, the reader's S3 store of docs/ (127.0.0.1:8333, keys `key`/`secret`) becomes the local SeaweedFS.
 A block that cannot run here is listed in SKIPS by a snippet of its text, with the reason, and reported as skipped.
 """
 
@@ -29,8 +30,9 @@ from support.live_server import LiveServer, start_server
 from support.s3_local import LocalS3
 
 REPO = Path(__file__).resolve().parents[2]
-DOCUMENTS = [REPO / "README.md", REPO / "examples" / "README.md"]
+DOCUMENTS = [REPO / "README.md", REPO / "examples" / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 DEFAULT_URL = "http://127.0.0.1:8686"
+S3_URL = "http://127.0.0.1:8333"  # the S3-compatible store docs/ points at
 BUCKETS = ("video-bucket", "shop")
 
 SKIPS: dict[str, str] = {  # a snippet that names one block -> why it does not run here
@@ -38,6 +40,8 @@ SKIPS: dict[str, str] = {  # a snippet that names one block -> why it does not r
     "(what CI does with `make test`)",
     "python examples/nova_reel_boto3.py --bucket": "its S3 endpoint and keys are the reader's own; "
     "tests/examples/test_examples.py runs nova_reel_boto3.py against a local SeaweedFS",
+    "import litellm": "importing LiteLLM alone takes ~25 s here; tests/integrations/test_litellm.py runs this "
+    "configuration (AWS_BEDROCK_RUNTIME_ENDPOINT, AWS_REGION_NAME, LITELLM_LOCAL_MODEL_COST_MAP) against a live server",
 }
 
 # A placeholder a reader copies from the previous command's output -> the shell expression that reads it.
@@ -203,15 +207,24 @@ def check_serve_line(command: str) -> None:
     assert done.returncode == 0, f"{command}: {done.stderr}"
 
 
+def readers_addresses(text: str, stage: Stage) -> str:
+    """The reader's server and S3 store (default port, and docs/'s SeaweedFS with keys `key`/`secret`) -> ours."""
+    for theirs, ours in {DEFAULT_URL: stage.server.url, S3_URL: stage.s3.endpoint,
+                         'aws_access_key_id="key"': f'aws_access_key_id="{stage.s3.key}"',
+                         'aws_secret_access_key="secret"': f'aws_secret_access_key="{stage.s3.secret}"'}.items():  # fmt: skip
+        text = text.replace(theirs, ours)
+    return text
+
+
 def run_block(block: Block, stage: Stage) -> subprocess.CompletedProcess[str]:
     if block.language == "bash":
         script, serves = bash_script(block.text)
         for command in serves:
             check_serve_line(command)
-        argv = ["bash", "-e", "-o", "pipefail", "-c", script.replace("/tmp/", f"{stage.work}/tmp/")]
+        script = readers_addresses(script, stage).replace("/tmp/", f"{stage.work}/tmp/")
+        argv = ["bash", "-e", "-o", "pipefail", "-c", script]
     else:
-        code = PRELUDE + block.text.replace(DEFAULT_URL, stage.server.url)
-        argv = [sys.executable, "-c", code]
+        argv = [sys.executable, "-c", PRELUDE + readers_addresses(block.text, stage)]
     return subprocess.run(argv, cwd=stage.work, env=stage.env(), capture_output=True, text=True, timeout=240,
                           check=False)  # fmt: skip
 
