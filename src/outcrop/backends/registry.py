@@ -12,8 +12,15 @@ BACKENDS: dict[str, str] = {
     "clip": "outcrop.backends.clip:load",
     "conse": "outcrop.backends.conse:load",
     "diffusion": "outcrop.backends.diffusion:load",
+    "lama": "outcrop.backends.lama:load",
     "video": "outcrop.backends.video:load",
+    "ltx_video": "outcrop.backends.ltx_video:load",
     "sentence": "outcrop.backends.sentence:load",
+    "guided": "outcrop.backends.guided:load",
+    "superres": "outcrop.backends.superres:load",
+    "sd_upscale": "outcrop.backends.sd_upscale:load",
+    "sd3": "outcrop.backends.sd3:load",
+    "tryon": "outcrop.backends.tryon:load",
 }
 
 

@@ -22,16 +22,23 @@ from PIL.Image import Image
 from outcrop.errors import ValidationError
 from outcrop.tasks import (
     ColorGuidedTask,
+    ControlImageTask,
     ConverseTask,
     EmbedBatchTask,
     EmbedTask,
+    EraseTask,
+    ExtendTask,
+    ImageToImageTask,
     ImageVariationTask,
     InpaintTask,
     OutpaintTask,
     RemoveBackgroundTask,
+    StyleGuideTask,
+    StyleTransferTask,
     Task,
     TextToImageTask,
     TextToVideoTask,
+    UpscaleTask,
     VirtualTryOnTask,
 )
 
@@ -211,6 +218,12 @@ def texts_of(task: Task, negative: bool = True) -> list[str]:
             texts.append(task.negative_prompt)
     if isinstance(task, InpaintTask | OutpaintTask | VirtualTryOnTask):
         texts.append(task.mask_prompt)
+    if isinstance(task, ExtendTask):
+        texts.extend((task.prompt, task.negative_prompt if negative else None))
+    if isinstance(task, ImageToImageTask):
+        texts.extend((task.prompt, task.negative_prompt if negative else None))
+    if isinstance(task, ControlImageTask | StyleGuideTask | StyleTransferTask | UpscaleTask):
+        texts.extend((task.prompt, task.negative_prompt if negative else None))
     if isinstance(task, TextToVideoTask):
         texts.extend(shot.prompt for shot in task.shots)
     if isinstance(task, ConverseTask):
@@ -224,7 +237,7 @@ def images_of(task: Task) -> list[Image]:
     found: list[Image | None] = []
     if isinstance(task, ImageVariationTask):
         found.extend(task.images)
-    if isinstance(task, InpaintTask | OutpaintTask):
+    if isinstance(task, InpaintTask | OutpaintTask | ImageToImageTask):
         found.append(task.image)
     if isinstance(task, TextToImageTask) and task.conditioning is not None:
         found.append(task.conditioning.image)
@@ -233,10 +246,14 @@ def images_of(task: Task) -> list[Image]:
     if isinstance(task, VirtualTryOnTask):
         found.extend((task.source_image, task.reference_image))
     if isinstance(task, TextToVideoTask):
-        found.extend(shot.image for shot in task.shots)
+        found.extend(image for shot in task.shots for image in (shot.image, shot.end_image))
+    if isinstance(task, ControlImageTask | StyleGuideTask | UpscaleTask):
+        found.append(task.image)
+    if isinstance(task, StyleTransferTask):
+        found.extend((task.init_image, task.style_image))
     if isinstance(task, ConverseTask):
         found.extend(image for message in task.messages for image in message.images)
-    if isinstance(task, RemoveBackgroundTask | EmbedTask):
+    if isinstance(task, RemoveBackgroundTask | EmbedTask | ExtendTask | EraseTask):
         found.append(task.image)
     if isinstance(task, EmbedBatchTask):
         found.extend(inner.image for inner in task.tasks)
