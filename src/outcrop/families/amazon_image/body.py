@@ -192,7 +192,10 @@ def _virtual_try_on(params: Body, config: GenerationConfig, family: ImageFamily)
         mask_image=mask,
         mask_prompt=params.get("promptBasedMask", {}).get("maskPrompt"),
         garment_class=params.get("garmentBasedMask", {}).get("garmentClass"),
-        options={k: params[k] for k in ("maskExclusions", "mergeStyle") if k in params},
+        options={
+            **{k: params[k] for k in ("maskExclusions", "mergeStyle") if k in params},
+            **({"maskShape": params[member]["maskShape"]} if "maskShape" in params[member] else {}),
+        },
         return_mask=bool(params.get("returnMask", False)),
         config=config,
     )
