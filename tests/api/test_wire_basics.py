@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from support.images import png_b64
+from support.live_server import start_server
 
 
 def test_health(tiny_server):
@@ -44,12 +45,19 @@ def test_error_envelope_has_header_and_type(tiny_server):
     assert response.headers["x-amzn-RequestId"]
 
 
-def test_unbound_task_answers_access_denied_naming_the_catalog(runtime):
-    image = png_b64(512, 512)
-    body = {"taskType": "VIRTUAL_TRY_ON", "virtualTryOnParams": {
-        "sourceImage": image, "referenceImage": image, "maskType": "GARMENT", "garmentBasedMask": {"garmentClass": "UPPER_BODY"}}}  # fmt: skip
-    with pytest.raises(runtime.exceptions.AccessDeniedException) as caught:
-        runtime.invoke_model(modelId="amazon.nova-canvas-v1:0", body=json.dumps(body))
+def test_unbound_task_answers_access_denied_naming_the_catalog(tmp_path, models_dir):
+    # Every built-in (model, task) pair is bound; a user's catalog can add a model id that binds nothing.
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "catalog.toml").write_text(
+        '[models."outcrop.unbound-canvas-v1"]\nname = "Unbound"\nfamily = "nova-canvas"\n'
+        'input_modalities = ["TEXT"]\noutput_modalities = ["IMAGE"]\n'
+    )
+    body = {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a mug"}}
+    with start_server(home=home, models_dir=models_dir, profile="tiny") as server:
+        client = server.client("bedrock-runtime")
+        with pytest.raises(client.exceptions.AccessDeniedException) as caught:
+            client.invoke_model(modelId="outcrop.unbound-canvas-v1", body=json.dumps(body))
     assert "catalog.toml" in caught.value.response["Error"]["Message"]
 
 

@@ -45,8 +45,8 @@ def test_missing_weights_name_the_pull_command(catalog):
 
 def test_unbound_task_is_access_denied(catalog):
     entry = catalog.resolve("amazon.nova-canvas-v1:0")
-    with pytest.raises(AccessDeniedError, match="No local model serves VIRTUAL_TRY_ON"):
-        catalog.binding(entry, TaskKind.VIRTUAL_TRY_ON)
+    with pytest.raises(AccessDeniedError, match="No local model serves TEXT_TO_VIDEO"):
+        catalog.binding(entry, TaskKind.TEXT_TO_VIDEO)
 
 
 def test_profiles_differ(tmp_path):
