@@ -30,12 +30,14 @@ from PIL import Image as PILImage
 from PIL import ImageFilter, ImageOps
 from PIL.Image import Image
 
-from outcrop.backends import controlnet, maskseg
+from outcrop.backends import canvas, controlnet, mask_growth, maskseg
 from outcrop.backends.base import HEAVY_IMPORT_LOCK, LoadSpec, ProgressFn
 from outcrop.backends.placement import module_bytes, pipeline_bytes, place, torch_dtype
 from outcrop.errors import ValidationError
 from outcrop.tasks import (
     ColorGuidedTask,
+    EraseTask,
+    ExtendTask,
     ImageVariationTask,
     InpaintTask,
     OutpaintTask,
@@ -115,6 +117,8 @@ class DiffusionBackend:
             TaskKind.INPAINT,
             TaskKind.OUTPAINT,
             TaskKind.COLOR_GUIDED,
+            TaskKind.EXTEND,
+            TaskKind.ERASE,
         }
     )
 
@@ -150,6 +154,8 @@ class DiffusionBackend:
                 return self._outpaint(task, progress)
             case ColorGuidedTask():
                 return self._color_guided(task, progress)
+            case ExtendTask() | EraseTask():
+                return self._extend(task, progress) if isinstance(task, ExtendTask) else self._erase(task, progress)
         raise TypeError(f"the diffusion backend does not run {task.kind} tasks.")
 
     def close(self) -> None:
@@ -213,7 +219,7 @@ class DiffusionBackend:
         # maskPrompt names what to change: the text mask is black there, as a maskImage would be.
         mask = self._mask(task.image, task.mask, task.mask_prompt)
         # Bedrock's inpainting mask is black where to change; diffusers repaints where the mask is white.
-        repaint = invert(mask)
+        repaint = mask_growth.grow(invert(mask), task.grow_mask)
         images = self._edit(task.image, repaint, task.prompt or INPAINT_DEFAULT_PROMPT, task, progress)
         return ImagesResult(
             images=[keep_outside(task.image, im, repaint) for im in images],
@@ -231,6 +237,19 @@ class DiffusionBackend:
             images=[keep_outside(task.image, im, repaint, feather) for im in images],
             masks=[mask] if task.return_mask else [],
         )
+
+    def _extend(self, task: ExtendTask, progress: ProgressFn) -> ImagesResult:
+        # Creativity is the denoising strength over the border, which starts as the image's blurred edges.
+        start, repaint = canvas.extend(task.image, task.left, task.right, task.up, task.down)
+        images = self._edit(start, repaint, task.prompt, task, progress, strength=task.creativity)
+        alpha = canvas.seam_alpha(repaint, int(self._options.get("feather", 4)))
+        return ImagesResult(images=[keep_outside(start, im, alpha) for im in images])
+
+    def _erase(self, task: EraseTask, progress: ProgressFn) -> ImagesResult:
+        # The fallback eraser (a LaMa-class model is the real one): inpainting with no prompt fills with background.
+        repaint = mask_growth.grow(task.mask, task.grow_mask)
+        images = self._edit(task.image, repaint, "", task, progress)
+        return ImagesResult(images=[keep_outside(task.image, im, repaint) for im in images])
 
     # ---- models loaded on first use ---------------------------------------------------------------------------
 
@@ -292,7 +311,14 @@ class DiffusionBackend:
     # ---- shared steps -----------------------------------------------------------------------------------------
 
     def _edit(
-        self, image: Image, repaint: Image, prompt: str, task: InpaintTask | OutpaintTask, progress: ProgressFn
+        self,
+        image: Image,
+        repaint: Image,
+        prompt: str,
+        task: InpaintTask | OutpaintTask | ExtendTask | EraseTask,
+        progress: ProgressFn,
+        *,
+        strength: float = 1.0,
     ) -> list[Image]:
         """Repaint the white part of `repaint` at working size; the caller pastes the kept pixels back."""
         size = self.working_size(*image.size)
@@ -302,14 +328,16 @@ class DiffusionBackend:
         images = self._call(
             "inpaint",
             prompt,
-            task.negative_prompt,
+            None if isinstance(task, EraseTask) else task.negative_prompt,
             config=task.config,
             progress=progress,
             image=source,
             mask_image=mask,
             width=width,
             height=height,
-            strength=1.0,
+            # diffusers runs int(steps * strength) steps; scaling the schedule keeps the quality's step count.
+            steps=math.ceil(self._steps(task.config) / strength),
+            strength=strength,
         )
         return [im.resize(image.size, PILImage.Resampling.LANCZOS) for im in images]
 

@@ -13,12 +13,14 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from PIL import Image as PILImage
+from PIL import ImageOps
 from PIL.Image import Image
 
 from outcrop.errors import ModelError, ValidationError
 from outcrop.families.amazon_image.encode import base64_images
 from outcrop.families.schema import enum, integer, string
-from outcrop.tasks.generation import ImagesResult
+from outcrop.tasks.generation import GenerationConfig, ImagesResult
 from outcrop.tasks.imaging import ACCEPTED_FORMATS, ImageLimits, decode_image, to_rgb
 
 Json = dict[str, Any]
@@ -109,3 +111,82 @@ def _encode(image: Image, output_format: str) -> str:
     picture = to_rgb(image) if output_format == "jpeg" else image
     picture.save(buffer, format=output_format.upper(), quality=95)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+# ---- the edit services' shared pieces (inpaint, outpaint, erase, search-and-replace/recolor, remove background) --
+
+GROW_MASK = integer(0, 20)
+DEFAULT_GROW_MASK = 5
+# A mask may be any size (it is resized to the image's), so it has the image's byte and pixel limits but no minimum.
+MASK_IMAGE = ImageLimits(
+    max_bytes=EDIT_IMAGE.max_bytes, min_side=1, max_side=EDIT_IMAGE.max_side, max_pixels=EDIT_IMAGE.max_pixels,
+    formats=EDIT_IMAGE.formats,
+)  # fmt: skip
+NO_MASK = (
+    "{key} has no alpha channel and no mask was sent; send mask (white where to {verb}, black where to keep) or "
+    "an image whose transparent pixels mark where to {verb}."
+)
+
+# Stable Diffusion has no style input; it follows these words appended to the prompt (my own phrasing of each
+# preset's look).
+STYLE_WORDS: dict[str, str] = {
+    "3d-model": "3D model render, clean studio lighting",
+    "analog-film": "analog film photograph, film grain, muted colours",
+    "anime": "anime style, cel shading, clean line art",
+    "cinematic": "cinematic still, dramatic lighting, shallow depth of field",
+    "comic-book": "comic book art, bold ink outlines, halftone shading",
+    "digital-art": "digital art, vivid colours, detailed",
+    "enhance": "highly detailed, sharp focus, vibrant",
+    "fantasy-art": "fantasy art, epic, painterly, magical atmosphere",
+    "isometric": "isometric view, clean geometry",
+    "line-art": "line art, black ink lines on white",
+    "low-poly": "low poly 3D, flat shaded facets",
+    "modeling-compound": "clay figure, modeling compound, handmade look",
+    "neon-punk": "neon punk, glowing neon lights, cyberpunk palette",
+    "origami": "origami, folded paper craft",
+    "photographic": "photograph, natural light, realistic detail",
+    "pixel-art": "pixel art, 16-bit sprite style",
+    "tile-texture": "seamless tile texture, repeating pattern",
+}
+
+
+def styled(prompt: str, body: Body) -> str:
+    """The prompt with the request's `style_preset` words appended (the prompt alone when none was sent)."""
+    preset = body.get("style_preset")
+    if preset is None:
+        return prompt
+    words = STYLE_WORDS[str(preset)]
+    return f"{prompt}, {words}" if prompt else words
+
+
+def edit_mask(body: Body, image: Image, verb: str) -> Image:
+    """The per-pixel strength of an edit as mode 'L' the image's size, white = full strength: the `mask` field
+    (resized to the image when its size differs, as Stability AI does) or else the image's alpha channel
+    (transparent = full strength); the mask wins when both are there."""
+    if body.get("mask") is not None:
+        mask = decode_image(str(body["mask"]), "mask", MASK_IMAGE).convert("L")
+        return mask if mask.size == image.size else mask.resize(image.size, PILImage.Resampling.BILINEAR)
+    if "A" in image.getbands() or "transparency" in image.info:
+        return ImageOps.invert(image.convert("RGBA").getchannel("A"))
+    raise ValidationError(NO_MASK.format(key="image", verb=verb))
+
+
+def output_format_of(body: Body) -> str:
+    return str(body.get("output_format", "png"))
+
+
+def seed_of_task(task: object) -> int:
+    """The seed a Task ran with (its GenerationConfig's), for the reply's `seeds`; 0 for tasks that draw none."""
+    config = getattr(task, "config", None)
+    return int(getattr(config, "seed", 0))
+
+
+def encode_invoke(entry: object, task: object, result: object, body: Body) -> Json:
+    """InvokeModel's reply for every edit service: the task's seed and the requested `output_format`."""
+    return encode_reply(result, seed_of_task(task), output_format_of(body))
+
+
+def config_for(body: Body, size: tuple[int, int]) -> GenerationConfig:
+    """One image of `size` (width, height), from the request's seed (a random one for 0 or none)."""
+    width, height = size
+    return GenerationConfig(number_of_images=1, seed=seed_of(body), width=width, height=height)
