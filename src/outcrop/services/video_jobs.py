@@ -25,7 +25,7 @@ from outcrop.runtime.executor import Executor
 from outcrop.safety.release import VideoRelease
 from outcrop.storage import ArtifactStore
 from outcrop.storage.staging import STAGING_ROOT, commit_staged, staging_prefix_for
-from outcrop.tasks.text_to_video import SHOT_SECONDS, TextToVideoTask, VideoResult
+from outcrop.tasks.text_to_video import TextToVideoTask, VideoResult
 from outcrop.tasks.video_codec import encode_mp4, retimed_frames
 
 OUTPUT = "output.mp4"
@@ -84,7 +84,8 @@ class VideoJobHandler:
         """output.mp4 (all shots), then one file per shot when there are several; progress per frame written."""
         shots = list(range(len(result.shots)))
         outputs = [(OUTPUT, shots)] + ([(shot_name(i), [i]) for i in shots] if len(shots) > 1 else [])
-        meter = _FrameMeter(context, total=sum(len(part) for _, part in outputs) * task.fps * SHOT_SECONDS)
+        per_shot = round(task.fps * task.shot_seconds(len(result.shots)))
+        meter = _FrameMeter(context, total=sum(len(part) for _, part in outputs) * per_shot)
         files = {}
         for name, part in outputs:
             files[name] = folder / name
@@ -92,9 +93,10 @@ class VideoJobHandler:
         return files
 
     def _frames(self, task: TextToVideoTask, result: VideoResult, shots: Sequence[int]) -> Iterator[np.ndarray]:
-        size = (task.width, task.height)
+        # The task's size, rate and shot length (Reel: 1280x720, 24 fps, 6 s shots; Ray: as its request says).
+        size, seconds = (task.width, task.height), task.shot_seconds(len(result.shots))
         for index in shots:
-            yield from retimed_frames(result.shots[index], result.fps, task.fps, SHOT_SECONDS, size)
+            yield from retimed_frames(result.shots[index], result.fps, task.fps, seconds, size)
 
     def _commit(self, job: Job, files: dict[str, Path], context: JobContext) -> None:
         store = self.open_store(job.spec.output_uri)

@@ -1,4 +1,4 @@
-"""Generate a video from one or more shots, each a prompt and an optional first frame."""
+"""Generate a video from one or more shots, each a prompt and optional first and last frames."""
 
 from __future__ import annotations
 
@@ -23,13 +23,21 @@ class VideoMode(StrEnum):
 
 @dataclass(frozen=True)
 class VideoShot:
+    """`image` is the shot's first frame and `end_image` its last (Luma Ray's keyframes frame0 / frame1)."""
+
     prompt: str
     image: Image | None = None
+    end_image: Image | None = None
 
 
 @dataclass(frozen=True)
 class TextToVideoTask:
-    """For MULTI_SHOT_AUTOMATED, `shots` holds the one long prompt; the backend splits it."""
+    """For MULTI_SHOT_AUTOMATED, `shots` holds the one long prompt; the backend splits it.
+
+    `width` x `height` at `fps` for `duration_seconds` is what the MP4 delivers (Nova Reel: 1280x720 at 24 fps;
+    Luma Ray: its resolution and aspect ratio); every shot lasts an equal share of the duration. `loop` asks for a
+    video whose last frame leads back into its first, so it plays seamlessly on repeat.
+    """
 
     shots: tuple[VideoShot, ...]
     duration_seconds: int = SHOT_SECONDS
@@ -38,7 +46,12 @@ class TextToVideoTask:
     height: int = 720
     seed: int = 42
     mode: VideoMode = VideoMode.SINGLE_SHOT
+    loop: bool = False
     kind: TaskKind = TaskKind.TEXT_TO_VIDEO
+
+    def shot_seconds(self, shots: int) -> float:
+        """How long each of `shots` equal shots lasts (Nova Reel: 6 s each; Luma Ray: its one shot, 5 or 9 s)."""
+        return self.duration_seconds / max(1, shots)
 
 
 @dataclass(frozen=True)
