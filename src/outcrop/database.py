@@ -8,11 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from outcrop import loop_guard
+
 
 class Database:
     def __init__(self, path: Path, schema: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        loop_guard.watch_sqlite(self.connection)
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.executescript(schema)
         self.lock = threading.RLock()

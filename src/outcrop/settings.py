@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 25_000_000
     queue_size: int = 16
     request_timeout_s: float = 600.0
+    # Record blocking calls (SQL, S3, vector search) made on the event loop thread; the tests turn it on.
+    check_event_loop: bool = False
     torch_threads: int | None = None
     embedding_cache_entries: int = 200_000
     pg_dsn: str | None = Field(default=None, description="PostgreSQL URL for pgvector knowledge bases")

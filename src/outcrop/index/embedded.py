@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from outcrop import loop_guard
 from outcrop.index.base import DimensionMismatchError, Hit, Metadata, Record, Vectors, normalized
 from outcrop.index.embedded_engines import Engine, ExactEngine, GraphEngine, Labels, Scores
 from outcrop.index.filters import Filter, matches
@@ -95,6 +96,7 @@ class EmbeddedIndex:
         return cls(path, db, lock_file, dimension=dimension, exact_threshold=exact_threshold, ef_search=ef_search)
 
     def upsert(self, records: Sequence[Record]) -> None:
+        loop_guard.check("embedded vector index upsert")
         latest = {record.id: record for record in records}  # the last record of an id in a batch wins
         if not latest:
             return
@@ -128,6 +130,7 @@ class EmbeddedIndex:
             self._after_write(len(labels))
 
     def search(self, query: NDArray[np.float32], k: int, where: Filter | None = None) -> list[Hit]:
+        loop_guard.check("embedded vector index search")
         q = _one(query, self.dimension)
         with self._lock:
             live = len(self._engine)

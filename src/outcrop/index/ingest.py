@@ -86,15 +86,15 @@ def item_id(source_id: str, uri: str, chunk: int) -> str:
 async def ingest(ctx: IngestContext, scan: Scan, rebuild: bool) -> IngestReport:
     """Bring the data source's documents in the KB in line with `scan`. With `rebuild`, embed everything again."""
     report = IngestReport(total=scan.scanned, scanned=scan.scanned, metadata_scanned=scan.metadata_files)
-    known = ctx.registry.document_hashes(ctx.kb.id, ctx.source.id)
+    known = await asyncio.to_thread(ctx.registry.document_hashes, ctx.kb.id, ctx.source.id)
     present = {d.uri for d in scan.documents} | {s.uri for s in scan.skipped}
-    _delete_missing(ctx, sorted(set(known) - present), report)
+    await asyncio.to_thread(_delete_missing, ctx, sorted(set(known) - present), report)
     for skipped in scan.skipped:
         report.fail(skipped.uri, skipped.reason)
         report.done += 1
     run = _Run(known, rebuild, report, asyncio.Semaphore(DOCUMENTS_AT_ONCE))
     await asyncio.gather(*(_guarded(ctx, document, run) for document in scan.documents))
-    report.items = ctx.registry.count_items(ctx.kb.id, ctx.source.id)
+    report.items = await asyncio.to_thread(ctx.registry.count_items, ctx.kb.id, ctx.source.id)
     ctx.progress(report.counts())
     return report
 
@@ -128,7 +128,7 @@ async def _guarded(ctx: IngestContext, document: SourceDocument, run: _Run) -> N
                 log.exception("ingesting %s failed", uri)
             report.fail(uri, _reason(exc))
             if run.rebuild and uri in run.known:  # its old vectors are from the previous space: retry next time
-                remove_document(ctx, uri)
+                await asyncio.to_thread(remove_document, ctx, uri)
         report.done += 1
         ctx.progress(report.counts())
 
@@ -153,8 +153,15 @@ async def _embed_document(ctx: IngestContext, document: SourceDocument, raw: byt
                           content_hash: str) -> None:  # fmt: skip
     tasks, items = await asyncio.to_thread(_tasks_for, ctx, document, raw, metadata)
     vectors = await asyncio.gather(*(ctx.embed(task) for task in tasks))
+    records = [Record(i.id, v.vector, _index_metadata(i)) for i, v in zip(items, vectors, strict=True)]
+    await asyncio.to_thread(_store_document, ctx, document, content_hash, items, records)
+
+
+def _store_document(ctx: IngestContext, document: SourceDocument, content_hash: str, items: list[Item],
+                    records: list[Record]) -> None:  # fmt: skip
+    """Replace the document's vectors and registry rows (SQLite / PostgreSQL and the index: in a thread)."""
     ctx.index.delete(ctx.registry.item_ids(ctx.kb.id, ctx.source.id, document.uri))
-    ctx.index.upsert([Record(i.id, v.vector, _index_metadata(i)) for i, v in zip(items, vectors, strict=True)])
+    ctx.index.upsert(records)
     ctx.registry.put_document(ctx.kb.id, ctx.source.id, document.uri, kind=document.kind, content_hash=content_hash,
                               items=items)  # fmt: skip
 

@@ -74,13 +74,13 @@ class Ingestions:
         """Scan now (a bad source fails at once), embed in the background; poll `registry.ingestion(run.id)`."""
         self._claim(kb)
         try:
-            found = await asyncio.to_thread(scan, source.source, self._kbs.s3_client, self._kbs.boundaries.allows_local)
+            found = await self._scan(source)
         except BaseException:
             self._busy.discard(kb.id)
             raise
         run = Ingestion(new_id(10), kb.id, source.source, "IN_PROGRESS", {"total": found.scanned}, None, time.time(),
                         source_id=source.id)  # fmt: skip
-        self._launch(kb, source, run, found)
+        await self._launch(kb, source, run, found)
         return run
 
     def running(self, kb_id: str) -> bool:
@@ -100,22 +100,29 @@ class Ingestions:
         resumed = []
         for run in await asyncio.to_thread(self._kbs.registry.interrupted):
             try:
-                kb = self._kbs.get(run.kb_id)
-                source = self._kbs.source(kb.id, run.source_id)
-                self._kbs.checked_location(source.source)
-                allowed = self._kbs.boundaries.allows_local
-                found = await asyncio.to_thread(scan, source.source, self._kbs.s3_client, allowed)
+                kb, source = await asyncio.to_thread(self._checked_run, run)
+                found = await self._scan(source)
                 self._claim(kb)
             except OutcropError as error:
-                self._finish(run, "FAILED", f"could not resume after a restart: {error.message}")
+                await self._finish(run, "FAILED", f"could not resume after a restart: {error.message}")
                 continue
             run.report = {"total": found.scanned}
-            self._launch(kb, source, run, found)
+            await self._launch(kb, source, run, found)
             resumed.append(run)
         return resumed
 
-    def _launch(self, kb: KnowledgeBase, source: DataSource, run: Ingestion, found: Scan) -> None:
-        self._kbs.registry.save_ingestion(run)
+    async def _scan(self, source: DataSource) -> Scan:
+        return await asyncio.to_thread(scan, source.source, self._kbs.s3_client, self._kbs.boundaries.allows_local)
+
+    def _checked_run(self, run: Ingestion) -> tuple[KnowledgeBase, DataSource]:
+        """The knowledge base and source of an interrupted run, if both still exist and the source is allowed."""
+        kb = self._kbs.get(run.kb_id)
+        source = self._kbs.source(kb.id, run.source_id)
+        self._kbs.checked_location(source.source)
+        return kb, source
+
+    async def _launch(self, kb: KnowledgeBase, source: DataSource, run: Ingestion, found: Scan) -> None:
+        await asyncio.to_thread(self._kbs.registry.save_ingestion, run)
         task = asyncio.get_running_loop().create_task(self._run(kb, source, run, found))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -125,43 +132,46 @@ class Ingestions:
         try:
             report = await self._ingest(kb, source, run, found)
             run.report = report.counts()
-            self._finish(run, "COMPLETE", None)
+            await self._finish(run, "COMPLETE", None)
         except Exception as exc:  # the run records why it failed; the server goes on
             log.exception("ingestion %s failed", run.id)
-            self._finish(run, "FAILED", getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
+            await self._finish(run, "FAILED", getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
 
-    def _finish(self, run: Ingestion, status: str, error: str | None) -> None:
+    async def _finish(self, run: Ingestion, status: str, error: str | None) -> None:
         run.status, run.error, run.ended_at = status, error, time.time()
-        self._kbs.registry.save_ingestion(run)
+        await asyncio.to_thread(self._kbs.registry.save_ingestion, run)
 
     async def _ingest(self, kb: KnowledgeBase, source: DataSource, run: Ingestion, found: Scan) -> IngestReport:
         space = self._kbs.space_of(kb)
         rebuild = kb.space is not None and kb.space != space
-        self._kbs.registry.set_space(kb.id, space)
+        await asyncio.to_thread(self._kbs.registry.set_space, kb.id, space)
 
         def progress(counts: dict[str, object]) -> None:
             run.report = counts
 
-        report = await ingest(self._context(kb, source, progress), found, rebuild)
+        report = await ingest(await asyncio.to_thread(self._context, kb, source, progress), found, rebuild)
         if rebuild:  # the other sources' vectors are in the old space too: bring them over in this run
             log.info("KB %s: model space changed (%s -> %s); re-embedding every source", kb.id, kb.space, space)
-            for other in self._kbs.registry.sources(kb.id):
+            for other in await asyncio.to_thread(self._kbs.registry.sources, kb.id):
                 if other.id != source.id:
                     await self._rebuild_other(kb, other, report)
         return report
 
     async def _rebuild_other(self, kb: KnowledgeBase, source: DataSource, report: IngestReport) -> None:
-        ctx = self._context(kb, source, lambda counts: None)
+        ctx = await asyncio.to_thread(self._context, kb, source, lambda counts: None)
         try:
-            found = await asyncio.to_thread(scan, source.source, self._kbs.s3_client, self._kbs.boundaries.allows_local)
+            found = await self._scan(source)
         except OutcropError as error:  # unreachable now: drop its old-space vectors, a later ingestion adds them
-            for uri in self._kbs.registry.document_hashes(kb.id, source.id):
-                remove_document(ctx, uri)
+            await asyncio.to_thread(self._drop_all, ctx)
             report.fail(source.source, f"data source {source.id} could not be re-embedded: {error.message}")
             return
         other = await ingest(ctx, found, rebuild=True)
         report.failed += other.failed
         report.failures.extend(other.failures)
+
+    def _drop_all(self, ctx: IngestContext) -> None:
+        for uri in self._kbs.registry.document_hashes(ctx.kb.id, ctx.source.id):
+            remove_document(ctx, uri)
 
     def _context(self, kb: KnowledgeBase, source: DataSource, progress: Callable[[dict[str, object]], None]
                  ) -> IngestContext:  # fmt: skip

@@ -3,6 +3,7 @@ this layer never imports the runtime (and tests can give it a test double)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
@@ -164,12 +165,17 @@ class KnowledgeBases:
 
     async def start_ingestion(self, kb_id: str, location: str) -> Ingestion:
         """Ingest `location` (a folder or s3:// prefix) as its own data source of the knowledge base."""
-        return await self.ingest_source(kb_id, self.source_at(kb_id, location).id)
+        source = await asyncio.to_thread(self.source_at, kb_id, location)
+        return await self.ingest_source(kb_id, source.id)
 
     async def ingest_source(self, kb_id: str, source_id: str) -> Ingestion:
+        kb, source = await asyncio.to_thread(self._ingestable, kb_id, source_id)
+        return await self.ingestions.start(kb, source)
+
+    def _ingestable(self, kb_id: str, source_id: str) -> tuple[KnowledgeBase, DataSource]:
         source = self.source(kb_id, source_id)
         self.checked_location(source.source)  # the boundaries may have narrowed since the source was created
-        return await self.ingestions.start(self.get(source.kb_id), source)
+        return self.get(source.kb_id), source
 
     def checked_location(self, location: str) -> str:
         """`location` as stored (a local path resolved), if the server's data boundaries allow it."""

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from outcrop import loop_guard
 from outcrop.backends.embedding_space import at_length
 from outcrop.tasks import EmbedTask
 from outcrop.tasks.embed import EmbedResult
@@ -56,6 +57,7 @@ class EmbeddingCache:
     def __init__(self, path: Path, max_entries: int = 200_000) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        loop_guard.watch_sqlite(self._db)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()

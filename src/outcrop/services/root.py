@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
+from outcrop import loop_guard
 from outcrop.catalog import Catalog, load_catalog
 from outcrop.index.knowledge_bases import KnowledgeBases
 from outcrop.index.registry import Registry
@@ -98,6 +99,8 @@ class Services:
 
 
 def build_services(settings: Settings, catalog: Catalog | None = None) -> Services:
+    if settings.check_event_loop:
+        loop_guard.enable()  # before any connection or client is made: they are watched from birth
     catalog = catalog or load_catalog(settings.profile, settings.models_dir, settings.catalog_file)
     executor = build_executor(settings, catalog)
     embedder = Embedder(executor, _embedding_cache(settings))

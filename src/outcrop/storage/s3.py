@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from outcrop import loop_guard
 from outcrop.errors import ResourceNotFoundError, ValidationError
 from outcrop.storage.location import check_delete_prefix, check_key, check_prefix
 
@@ -177,7 +178,7 @@ def make_client(config: S3Config) -> Any:
 
     # Most self-hosted S3 servers (MinIO, SeaweedFS, ...) answer only path-style URLs, not bucket.host ones.
     addressing = Config(s3={"addressing_style": "path"}) if config.endpoint_url else None
-    return boto3.client(
+    client = boto3.client(
         "s3",
         endpoint_url=config.endpoint_url,
         region_name=config.region,
@@ -185,3 +186,5 @@ def make_client(config: S3Config) -> Any:
         aws_secret_access_key=config.secret_access_key,
         config=addressing,
     )
+    loop_guard.watch_boto3(client)
+    return client

@@ -7,9 +7,10 @@ through the native API. The vector store is the embedded index, or pgvector for 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from starlette.responses import Response
 
 from outcrop.api.bedrock.agent_schema import DATA_SOURCE, KNOWLEDGE_BASE, LIST, LIST_JOBS, START_JOB
 from outcrop.api.bedrock.request import authenticated_body, json_object, state_of
-from outcrop.api.bedrock.routing import RawPathRoute
+from outcrop.api.bedrock.routing import Endpoint, RawPathRoute
 from outcrop.api.errors import REQUEST_ID_HEADER, request_id
 from outcrop.errors import ResourceNotFoundError, ValidationError
 from outcrop.families.schema import check
@@ -34,11 +35,31 @@ def _reply(request: Request, payload: Json, status: int = 200) -> Response:
     return Response(json.dumps(payload), status, media_type="application/json", headers=headers)
 
 
+ANY: Mapping[str, Any] = {}  # GET and DELETE: no body, whatever the client sent is ignored
+
+
+async def _no_body(request: Request) -> Mapping[str, Any]:
+    await authenticated_body(request)
+    return {}
+
+
 async def _body(request: Request, schema: Mapping[str, Any]) -> Mapping[str, Any]:
     raw = await authenticated_body(request)
     body = json_object(raw) if raw.strip() else {}
     check(body, schema)
     return body
+
+
+def threaded(schema: Mapping[str, Any], work: Callable[[Request, Mapping[str, Any]], Response]) -> Endpoint:
+    """An endpoint that reads and checks the body on the event loop, then does `work` (registry and index calls:
+    SQLite or PostgreSQL) in a thread."""
+
+    async def endpoint(request: Request) -> Response:
+        body = await _body(request, schema) if schema is not ANY else await _no_body(request)
+        return await asyncio.to_thread(work, request, body)
+
+    endpoint.__name__ = work.__name__
+    return endpoint
 
 
 def _kbs(request: Request) -> KnowledgeBases:
@@ -52,8 +73,7 @@ def _time(epoch: float) -> str:
 # knowledge bases
 
 
-async def create_knowledge_base(request: Request) -> Response:
-    body = await _body(request, KNOWLEDGE_BASE)
+def create_knowledge_base(request: Request, body: Mapping[str, Any]) -> Response:
     vector = body["knowledgeBaseConfiguration"].get("vectorKnowledgeBaseConfiguration")
     if body["knowledgeBaseConfiguration"]["type"] != "VECTOR" or vector is None:
         raise ValidationError("knowledgeBaseConfiguration must be type VECTOR with vectorKnowledgeBaseConfiguration.")
@@ -93,21 +113,18 @@ def _kb_json(request: Request, kb: KnowledgeBase) -> Json:
     }  # fmt: skip
 
 
-async def get_knowledge_base(request: Request) -> Response:
-    await authenticated_body(request)
+def get_knowledge_base(request: Request, body: Mapping[str, Any]) -> Response:
     kb = _kbs(request).get(request.path_params["knowledgeBaseId"])
     return _reply(request, {"knowledgeBase": _kb_json(request, kb)})
 
 
-async def list_knowledge_bases(request: Request) -> Response:
-    body = await _body(request, LIST)
+def list_knowledge_bases(request: Request, body: Mapping[str, Any]) -> Response:
     summaries = [{"knowledgeBaseId": kb.id, "name": kb.name, "description": kb.description, "status": "ACTIVE",
                   "updatedAt": _time(kb.created_at)} for kb in _kbs(request).all()]  # fmt: skip
     return _reply(request, _page("knowledgeBaseSummaries", summaries, body, "knowledgebases"))
 
 
-async def delete_knowledge_base(request: Request) -> Response:
-    await authenticated_body(request)
+def delete_knowledge_base(request: Request, body: Mapping[str, Any]) -> Response:
     kbs = _kbs(request)
     kb = kbs.get(request.path_params["knowledgeBaseId"])
     kbs.delete(kb.id)
@@ -117,8 +134,7 @@ async def delete_knowledge_base(request: Request) -> Response:
 # data sources
 
 
-async def create_data_source(request: Request) -> Response:
-    body = await _body(request, DATA_SOURCE)
+def create_data_source(request: Request, body: Mapping[str, Any]) -> Response:
     if body.get("dataDeletionPolicy", "DELETE") != "DELETE":
         raise ValidationError(
             "dataDeletionPolicy RETAIN is not supported: deleting a data source here removes its vectors. "
@@ -161,15 +177,13 @@ def _source_json(source: DataSource) -> Json:
             "updatedAt": _time(source.updated_at)}  # fmt: skip
 
 
-async def get_data_source(request: Request) -> Response:
-    await authenticated_body(request)
+def get_data_source(request: Request, body: Mapping[str, Any]) -> Response:
     params = request.path_params
     source = _kbs(request).source(params["knowledgeBaseId"], params["dataSourceId"])
     return _reply(request, {"dataSource": _source_json(source)})
 
 
-async def list_data_sources(request: Request) -> Response:
-    body = await _body(request, LIST)
+def list_data_sources(request: Request, body: Mapping[str, Any]) -> Response:
     kbs = _kbs(request)
     summaries = [{"knowledgeBaseId": s.kb_id, "dataSourceId": s.id, "name": s.name, "status": "AVAILABLE",
                   "description": s.description, "updatedAt": _time(s.updated_at)}
@@ -177,8 +191,7 @@ async def list_data_sources(request: Request) -> Response:
     return _reply(request, _page("dataSourceSummaries", summaries, body, request.url.path))
 
 
-async def delete_data_source(request: Request) -> Response:
-    await authenticated_body(request)
+def delete_data_source(request: Request, body: Mapping[str, Any]) -> Response:
     params = request.path_params
     source = _kbs(request).source(params["knowledgeBaseId"], params["dataSourceId"])
     _kbs(request).delete_source(source.kb_id, source.id)
@@ -220,8 +233,7 @@ def _job_json(run: Ingestion, description: str | None = None) -> Json:
     return job
 
 
-async def get_ingestion_job(request: Request) -> Response:
-    await authenticated_body(request)
+def get_ingestion_job(request: Request, body: Mapping[str, Any]) -> Response:
     params = request.path_params
     run = _kbs(request).ingestion(params["ingestionJobId"])
     if (run.kb_id, run.source_id) != (params["knowledgeBaseId"], params["dataSourceId"]):
@@ -232,8 +244,7 @@ async def get_ingestion_job(request: Request) -> Response:
     return _reply(request, {"ingestionJob": _job_json(run)})
 
 
-async def list_ingestion_jobs(request: Request) -> Response:
-    body = await _body(request, LIST_JOBS)
+def list_ingestion_jobs(request: Request, body: Mapping[str, Any]) -> Response:
     params = request.path_params
     source = _kbs(request).source(params["knowledgeBaseId"], params["dataSourceId"])
     runs = _kbs(request).registry.ingestions(source.kb_id, source.id)
@@ -271,15 +282,15 @@ def _token_offset(token: str | None, scope: str) -> int:
 _KB = "/knowledgebases/{knowledgeBaseId}"
 _DS = _KB + "/datasources/{dataSourceId}"
 ROUTES = [
-    RawPathRoute("PUT", "/knowledgebases/", create_knowledge_base),
-    RawPathRoute("POST", "/knowledgebases/", list_knowledge_bases),
-    RawPathRoute("GET", _KB, get_knowledge_base),
-    RawPathRoute("DELETE", _KB, delete_knowledge_base),
-    RawPathRoute("PUT", _KB + "/datasources/", create_data_source),
-    RawPathRoute("POST", _KB + "/datasources/", list_data_sources),
-    RawPathRoute("GET", _DS, get_data_source),
-    RawPathRoute("DELETE", _DS, delete_data_source),
+    RawPathRoute("PUT", "/knowledgebases/", threaded(KNOWLEDGE_BASE, create_knowledge_base)),
+    RawPathRoute("POST", "/knowledgebases/", threaded(LIST, list_knowledge_bases)),
+    RawPathRoute("GET", _KB, threaded(ANY, get_knowledge_base)),
+    RawPathRoute("DELETE", _KB, threaded(ANY, delete_knowledge_base)),
+    RawPathRoute("PUT", _KB + "/datasources/", threaded(DATA_SOURCE, create_data_source)),
+    RawPathRoute("POST", _KB + "/datasources/", threaded(LIST, list_data_sources)),
+    RawPathRoute("GET", _DS, threaded(ANY, get_data_source)),
+    RawPathRoute("DELETE", _DS, threaded(ANY, delete_data_source)),
     RawPathRoute("PUT", _DS + "/ingestionjobs/", start_ingestion_job),
-    RawPathRoute("POST", _DS + "/ingestionjobs/", list_ingestion_jobs),
-    RawPathRoute("GET", _DS + "/ingestionjobs/{ingestionJobId}", get_ingestion_job),
+    RawPathRoute("POST", _DS + "/ingestionjobs/", threaded(LIST_JOBS, list_ingestion_jobs)),
+    RawPathRoute("GET", _DS + "/ingestionjobs/{ingestionJobId}", threaded(ANY, get_ingestion_job)),
 ]

@@ -65,7 +65,7 @@ async def retrieve(request: Request) -> Response:
     body = json_object(await authenticated_body(request))
     check(body, SCHEMA)
     kbs = state_of(request).knowledge_bases
-    kb = kbs.get(request.path_params["knowledgeBaseId"])
+    kb = await asyncio.to_thread(kbs.get, request.path_params["knowledgeBaseId"])
     config: Mapping[str, Any] = body.get("retrievalConfiguration", {}).get("vectorSearchConfiguration", {})
     _refuse_unsupported(config)
     where = (
@@ -73,12 +73,12 @@ async def retrieve(request: Request) -> Response:
         if "filter" in config
         else None
     )
-    query = query_task(body["retrievalQuery"], kb.dimension)
+    query = await asyncio.to_thread(query_task, body["retrievalQuery"], kb.dimension)  # decodes a query image
     size = int(config.get("numberOfResults", 5))
     fingerprint = _fingerprint(kb.id, body["retrievalQuery"], config)
     offset = _offset(body.get("nextToken"), fingerprint)
     vector = await kbs.embed_query(kb, query)
-    matches = kbs.search(kb, vector, offset + size + 1, where)
+    matches = await asyncio.to_thread(kbs.search, kb, vector, offset + size + 1, where)
     page = matches[offset : offset + size]
     payload: Json = {"retrievalResults": await asyncio.gather(*(_result(kbs, m) for m in page))}
     if len(matches) > offset + size:

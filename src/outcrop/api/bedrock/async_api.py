@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Mapping
@@ -55,19 +56,20 @@ async def start_async_invoke(request: Request) -> Response:
         client_request_token=body.get("clientRequestToken") or str(uuid.uuid4()),
         tags=tuple((tag["key"], tag["value"]) for tag in body.get("tags", [])),
     )
-    job, _ = state_of(request).jobs.start(start)
+    # Parses the modelInput (decoding images), checks the output bucket (S3) and stores the job (SQL): in a thread.
+    job, _ = await asyncio.to_thread(state_of(request).jobs.start, start)
     return _json(request, {"invocationArn": job.arn})
 
 
 async def get_async_invoke(request: Request) -> Response:
     await authenticated_body(request)
-    job = state_of(request).jobs.get(request.path_params["invocationArn"])
+    job = await asyncio.to_thread(state_of(request).jobs.get, request.path_params["invocationArn"])
     return _json(request, describe(job))
 
 
 async def list_async_invokes(request: Request) -> Response:
     await authenticated_body(request)
-    page = state_of(request).jobs.list(list_query(request.query_params))
+    page = await asyncio.to_thread(state_of(request).jobs.list, list_query(request.query_params))
     payload: Json = {"asyncInvokeSummaries": [describe(job) for job in page.jobs]}
     if page.next_token:
         payload["nextToken"] = page.next_token

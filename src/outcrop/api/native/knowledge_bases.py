@@ -3,6 +3,7 @@ similarity matrices. Errors use the same envelope as the Bedrock wire."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
@@ -83,26 +84,26 @@ def match_json(match: Match) -> dict[str, Any]:
 
 
 @router.post("", status_code=201)
-async def create(request: Request, spec: CreateKnowledgeBase) -> dict[str, Any]:
+def create(request: Request, spec: CreateKnowledgeBase) -> dict[str, Any]:
     kbs = _kbs(request)
     kb = kbs.create(spec.name, spec.model_id, spec.dimension, spec.description, spec.index)
     return kb_json(kb, kbs)
 
 
 @router.get("")
-async def list_all(request: Request) -> dict[str, Any]:
+def list_all(request: Request) -> dict[str, Any]:
     kbs = _kbs(request)
     return {"knowledgeBases": [kb_json(kb, kbs) for kb in kbs.all()]}
 
 
 @router.get("/{kb_id}")
-async def get(request: Request, kb_id: str) -> dict[str, Any]:
+def get(request: Request, kb_id: str) -> dict[str, Any]:
     kbs = _kbs(request)
     return kb_json(kbs.get(kb_id), kbs)
 
 
 @router.delete("/{kb_id}", status_code=204)
-async def delete(request: Request, kb_id: str) -> None:
+def delete(request: Request, kb_id: str) -> None:
     _kbs(request).delete(kb_id)
 
 
@@ -113,24 +114,24 @@ async def start_ingestion(request: Request, kb_id: str, spec: StartIngestion) ->
 
 
 @router.get("/{kb_id}/data-sources")
-async def data_sources(request: Request, kb_id: str) -> dict[str, Any]:
+def data_sources(request: Request, kb_id: str) -> dict[str, Any]:
     kbs = _kbs(request)
     return {"dataSources": [source_json(s, kbs) for s in kbs.registry.sources(kbs.get(kb_id).id)]}
 
 
 @router.delete("/{kb_id}/data-sources/{source_id}", status_code=204)
-async def delete_data_source(request: Request, kb_id: str, source_id: str) -> None:
+def delete_data_source(request: Request, kb_id: str, source_id: str) -> None:
     """Remove a data source and the items it owns (the files themselves are not touched)."""
     _kbs(request).delete_source(kb_id, source_id)
 
 
 @router.get("/{kb_id}/ingestions/{run_id}")
-async def ingestion(request: Request, kb_id: str, run_id: str) -> dict[str, Any]:
+def ingestion(request: Request, kb_id: str, run_id: str) -> dict[str, Any]:
     return ingestion_json(_kbs(request).ingestion(run_id))
 
 
 @router.get("/{kb_id}/items")
-async def items(request: Request, kb_id: str, offset: int = 0, limit: int = 100) -> dict[str, Any]:
+def items(request: Request, kb_id: str, offset: int = 0, limit: int = 100) -> dict[str, Any]:
     kbs = _kbs(request)
     kb = kbs.get(kb_id)
     found = kbs.registry.list_items(kb.id, offset, min(limit, 1000))
@@ -140,14 +141,16 @@ async def items(request: Request, kb_id: str, offset: int = 0, limit: int = 100)
 @router.post("/{kb_id}/search")
 async def search(request: Request, kb_id: str, spec: SearchRequest) -> dict[str, Any]:
     kbs = _kbs(request)
-    kb = kbs.get(kb_id)
-    vector = await kbs.embed_query(kb, _query(spec, kb.dimension))
+    kb = await asyncio.to_thread(kbs.get, kb_id)
+    query = await asyncio.to_thread(_query, spec, kb.dimension)  # decodes the query image
+    vector = await kbs.embed_query(kb, query)
     where = parse_filter(spec.filter) if spec.filter else None
-    return {"results": [match_json(m) for m in kbs.search(kb, vector, spec.k, where)]}
+    matches = await asyncio.to_thread(kbs.search, kb, vector, spec.k, where)
+    return {"results": [match_json(m) for m in matches]}
 
 
 @router.post("/{kb_id}/recommend")
-async def recommend(request: Request, kb_id: str, spec: RecommendRequest) -> dict[str, Any]:
+def recommend(request: Request, kb_id: str, spec: RecommendRequest) -> dict[str, Any]:
     kbs = _kbs(request)
     where = parse_filter(spec.filter) if spec.filter else None
     matches = kbs.recommend(kbs.get(kb_id), spec.positive, spec.negative, spec.k, where)
@@ -155,7 +158,7 @@ async def recommend(request: Request, kb_id: str, spec: RecommendRequest) -> dic
 
 
 @router.post("/{kb_id}/similarity")
-async def similarity(request: Request, kb_id: str, spec: Annotated[SimilarityRequest, Body()]) -> dict[str, Any]:
+def similarity(request: Request, kb_id: str, spec: Annotated[SimilarityRequest, Body()]) -> dict[str, Any]:
     kbs = _kbs(request)
     found, matrix = kbs.similarity(kbs.get(kb_id), spec.items)
     return {"items": [{"id": i.id, "uri": i.uri, "chunk": i.chunk} for i in found], "matrix": matrix.tolist()}
