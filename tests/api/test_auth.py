@@ -211,6 +211,19 @@ def test_a_key_is_limited_to_its_actions_and_models(locked_server, keys):
     assert allowed.status_code == 400  # past the gate, refused by validation
 
 
+def test_a_model_limited_key_must_name_the_model_on_routes_with_a_default(locked_server, keys):
+    for path, body in (("/v1/images/generate", {"prompt": "a lamp"}), ("/v1/chat", {"messages": []}),
+                       ("/v1/embeddings", {"text": "hello"})):  # fmt: skip
+        defaulted = httpx.post(f"{locked_server.url}{path}", headers=bearer(keys["reader"]), json=body)
+        assert defaulted.status_code == 403, (path, defaulted.text)
+        assert "name the model in the body's modelId" in defaulted.json()["message"]
+    named = httpx.post(f"{locked_server.url}/v1/embeddings", headers=bearer(keys["reader"]),
+                       json={"modelId": "amazon.titan-embed-text-v2:0"})  # fmt: skip
+    assert named.status_code == 400, named.text  # past the gate with a model the key may use (no text: refused)
+    anything = httpx.post(f"{locked_server.url}/v1/images/generate", headers=bearer(keys["all"]), json={"prompt": ""})
+    assert anything.status_code == 400  # an unrestricted key may rely on the default (refused later: empty prompt)
+
+
 def test_rate_quota_answers_429_with_retry_after(locked_server, keys):
     answers = [httpx.get(f"{locked_server.url}/v1/models", headers=bearer(keys["limited"])) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]

@@ -77,6 +77,11 @@ def authorize(principal: Principal, need: Need) -> None:
             f"Key '{principal.name}' may not use {', '.join(refused)}; use a key created with "
             f"`outcrop keys create --action {' --action '.join(refused)}`."
         )
+    if need.unnamed_model and principal.key is not None and "*" not in principal.key.models:
+        raise AccessDeniedError(
+            f"Key '{principal.name}' may use only models {', '.join(principal.key.models)}; name the model in the "
+            "body's modelId instead of relying on the route's default."
+        )
     if need.model_id is not None and not principal.may_use(need.model_id):
         raise AccessDeniedError(
             f"Key '{principal.name}' may not use model {need.model_id}; use a key whose --model patterns match it."

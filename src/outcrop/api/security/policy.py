@@ -18,6 +18,7 @@ _PUBLIC_PREFIXES = ("/docs-assets/",)
 _UI_ASSET = re.compile(r"^/ui/(?!thumbnails/)[\w./-]+\.(html|css|js|svg|png|ico)$")
 SESSION_PATH = "/ui/session"
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
+_OWN_MODEL_CHECK = re.compile(r"^/v1/images/(generations|edits|variations)$")
 
 _RULES: tuple[tuple[re.Pattern[str], frozenset[Action]], ...] = tuple(
     (re.compile(pattern), frozenset(actions))
@@ -42,6 +43,9 @@ class Need:
 
     actions: frozenset[Action]
     model_id: str | None = None
+    # The request picks a model but did not name it (a native route's default model): a key limited to some
+    # models must name one, or it could reach any model through the defaults.
+    unnamed_model: bool = False
 
 
 def is_public(method: str, path: str) -> bool:
@@ -59,8 +63,17 @@ def need_of(raw_path: str, body: bytes) -> Need:
         if found is not None:
             model = found.groupdict().get("model")
             model_id = unquote(model) if model else _body_model_id(actions, body)
-            return Need(actions, model_id)
+            unnamed = model_id is None and _picks_model(raw_path, actions, body)
+            return Need(actions, model_id, unnamed)
     return Need(frozenset(Action))
+
+
+def _picks_model(raw_path: str, actions: frozenset[Action], body: bytes) -> bool:
+    """A JSON body sent to an invoke or job route chooses a model (by default when it names none); the
+    OpenAI-compatible routes check their `model` field themselves (multipart bodies are not read here)."""
+    if _OWN_MODEL_CHECK.match(raw_path):
+        return False
+    return bool(actions & {Action.INVOKE, Action.JOBS}) and body.lstrip().startswith(b"{")
 
 
 def _body_model_id(actions: frozenset[Action], body: bytes) -> str | None:
