@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from outcrop.api.bedrock.bodies.converse import parse_converse, parse_native_text
-from outcrop.api.bedrock.bodies.image_body import parse_image_body
-from outcrop.api.bedrock.bodies.image_family import NOVA_CANVAS, TITAN_V1, TITAN_V2
-from outcrop.api.bedrock.bodies.nova_embed import parse_nova_embed
-from outcrop.api.bedrock.bodies.titan_embed import parse_titan_embed
-from outcrop.families.nova_reel import parse_reel_input
+from outcrop.families.amazon_image.body import parse_image_body
+from outcrop.families.amazon_image.limits import NOVA_CANVAS, TITAN_V1, TITAN_V2
+from outcrop.families.nova_embed.body import parse_nova_embed
+from outcrop.families.nova_reel.body import parse_reel_input
+from outcrop.families.text.body import parse_converse, parse_native_text
+from outcrop.families.titan_embed.body import parse_titan_embed
 from outcrop.tasks import (
     ColorGuidedTask,
     ConverseTask,

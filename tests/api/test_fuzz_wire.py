@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from outcrop.api.bedrock.bodies.image_body import parse_image_body
-from outcrop.api.bedrock.bodies.image_family import NOVA_CANVAS, TITAN_V1, TITAN_V2, ImageFamily
 from outcrop.errors import ValidationError
+from outcrop.families.amazon_image.body import parse_image_body
+from outcrop.families.amazon_image.limits import NOVA_CANVAS, TITAN_V1, TITAN_V2, ImageFamily
 from support.crafted_images import accepted, refused
 from support.images import box_mask_b64, png_b64
 from support.live_server import LiveServer

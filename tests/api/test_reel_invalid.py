@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from outcrop.errors import ValidationError
-from outcrop.families.nova_reel import parse_reel_input
+from outcrop.families.nova_reel.body import parse_reel_input
 from support.images import png_b64
 
 FRAME = png_b64(1280, 720)

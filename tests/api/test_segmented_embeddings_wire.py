@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from test_async_wire import output_config, wait_done
 
-from outcrop.families.nova_embed_segmented import split_text
+from outcrop.families.nova_embed.segmented import split_text
 
 MODEL = "amazon.nova-2-multimodal-embeddings-v1:0"
 TEXT = " ".join(f"Sentence {i} describes product {i % 7} in plain words." for i in range(400))
