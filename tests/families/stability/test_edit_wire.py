@@ -239,3 +239,13 @@ def test_extend_canvas_puts_the_image_inside_a_border_to_repaint():
     assert start.size == repaint.size == (74, 69)
     assert np.array_equal(np.asarray(start)[:64, 10:], np.asarray(photo((64, 64))))
     assert np.asarray(repaint)[:64, 10:].max() == 0 and np.asarray(repaint)[:, :10].min() == 255
+
+
+def test_the_input_filter_sees_the_new_tasks_prompts_and_images():
+    from outcrop.safety.filters import images_of, texts_of
+
+    image = photo()
+    extend = ExtendTask(image=image, left=8, prompt="a meadow", negative_prompt="fog")
+    erase = EraseTask(image=image, mask=box(image.size, (0, 0, 8, 8)))
+    assert texts_of(extend) == ["a meadow", "fog"] and texts_of(extend, negative=False) == ["a meadow"]
+    assert images_of(extend) == [image] and images_of(erase) == [image]
