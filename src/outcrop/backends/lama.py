@@ -62,7 +62,7 @@ def _load_checkpoint(path: Path) -> Any:
         from spandrel import ModelLoader
     except ImportError as exc:
         raise ImportError(
-            f"LaMa needs spandrel and a torchvision built for this torch ({exc}); pip install 'outcrop[lama]', "
+            f"LaMa needs spandrel and a torchvision built for this torch ({exc}); pip install 'outcrop[spandrel]', "
             "or bind ERASE to the diffusion backend in $OUTCROP_HOME/catalog.toml"
         ) from exc
     return ModelLoader().load_from_file(path)

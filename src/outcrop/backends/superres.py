@@ -59,7 +59,13 @@ def model_file(folder: Path, name: object = None) -> Path:
 
 
 def _load_file(path: Path) -> tuple[Any, int]:
-    import spandrel
+    try:
+        import spandrel
+    except ImportError as exc:
+        raise ImportError(
+            f"Real-ESRGAN files are read by spandrel, which needs a torchvision built for this torch ({exc}); "
+            "pip install 'outcrop[spandrel]'"
+        ) from exc
 
     descriptor: Any = spandrel.ModelLoader().load_from_file(str(path))
     if not isinstance(descriptor, spandrel.ImageModelDescriptor):
