@@ -8,11 +8,22 @@ from pathlib import Path
 
 import pytest
 
+from outcrop import loop_guard
 from support.live_server import LiveServer, start_server
 from support.pg_local import PostgresUnavailableError, local_postgres
 from support.s3_local import LocalS3, local_s3
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _no_blocking_call_on_the_event_loop() -> Iterator[None]:
+    """Test servers record SQL, S3 and index calls made on their event loop (outcrop/loop_guard.py): none may be."""
+    loop_guard.clear()
+    yield
+    found = loop_guard.violations()
+    loop_guard.clear()
+    assert not found, f"blocking calls on the event loop (see the log for where): {found[:5]}"
 
 
 def test_models_dir() -> Path:

@@ -22,7 +22,6 @@ def guarded(tmp_path_factory, models_dir):
     home = tmp_path_factory.mktemp("loop-guard-home")
     with double_embedder.serving(home, models_dir, check_event_loop=True) as server:
         yield server
-    loop_guard.enable(False)
 
 
 def test_the_guard_sees_a_blocking_call_on_the_loop():
@@ -44,7 +43,6 @@ def test_the_guard_sees_a_blocking_call_on_the_loop():
         assert loop_guard.violations() == ["SQLite: SELECT 2"]
     finally:
         loop_guard.clear()
-        loop_guard.enable(False)
 
 
 def cli_json(server, *args: str) -> dict:

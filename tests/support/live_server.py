@@ -50,6 +50,7 @@ def free_port() -> int:
 @contextmanager
 def start_server(home: Path, models_dir: Path, profile: str, **overrides: Any) -> Iterator[LiveServer]:
     port = free_port()
+    overrides.setdefault("check_event_loop", True)  # every test server records blocking calls on its loop
     settings = Settings(home=home, models_path=models_dir, profile=profile, port=port, **overrides)
     config = uvicorn.Config(build_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)

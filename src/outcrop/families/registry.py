@@ -12,22 +12,12 @@ from outcrop.families import (
     luma_ray,
     nova_embed,
     nova_reel,
+    stability,
     text,
     titan_embed,
     titan_text_embed,
 )
 from outcrop.families.base import JobKind, WireFamily
-from outcrop.families.stability import edit as stability_edit
-from outcrop.families.stability import generate as stability_generate
-from outcrop.families.stability import (
-    conservative_upscale,
-    control_sketch,
-    control_structure,
-    creative_upscale,
-    fast_upscale,
-    style_guide,
-    style_transfer,
-)
 
 _ALL: tuple[WireFamily, ...] = (
     *amazon_image.FAMILIES,
@@ -37,15 +27,7 @@ _ALL: tuple[WireFamily, ...] = (
     *cohere_embed.FAMILIES,
     text.FAMILY,
     *nova_reel.FAMILIES,
-    *stability_edit.FAMILIES,
-    *stability_generate.FAMILIES,
-    control_sketch.FAMILY,
-    control_structure.FAMILY,
-    style_guide.FAMILY,
-    style_transfer.FAMILY,
-    fast_upscale.FAMILY,
-    conservative_upscale.FAMILY,
-    creative_upscale.FAMILY,
+    *stability.FAMILIES,
     luma_ray.FAMILY,
 )
 
