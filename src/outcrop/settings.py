@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     access_key_id: str | None = None
     secret_access_key: SecretStr | None = None
     api_keys_file: Path | None = Field(default=None, description="API keys (default $OUTCROP_HOME/api-keys.toml)")
+    keys_dsn: str | None = Field(
+        default=None, description="PostgreSQL URL for API keys shared by API replicas (default the keys file)"
+    )
+    keys_refresh_s: float = Field(default=5.0, gt=0, description="Re-read PostgreSQL API keys this often (seconds)")
     max_body_bytes: int = 25_000_000
     queue_size: int = 16
     request_timeout_s: float = 600.0
@@ -121,9 +125,15 @@ class Settings(BaseSettings):
     @property
     def auth_configured(self) -> bool:
         """An access key pair or an active API key: the server then requires credentials on every route."""
-        from outcrop.access import KeyFile
+        from outcrop.access import key_store
 
-        return bool(self.signing_credentials) or any(not key.revoked for key in KeyFile(self.api_keys_path).load())
+        if self.signing_credentials:
+            return True
+        store = key_store(self)
+        try:
+            return any(not key.revoked for key in store.load())
+        finally:
+            store.close()
 
     @property
     def signing_credentials(self) -> dict[str, str]:

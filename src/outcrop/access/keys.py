@@ -1,7 +1,9 @@
-"""API keys: many keys in one TOML file (`$OUTCROP_HOME/api-keys.toml` or OUTCROP_API_KEYS_FILE), stored as SHA-256
-digests only. Each key names the model ids (glob patterns) and actions it may use and its quotas.
+"""API keys: stored as SHA-256 digests only, in one TOML file (`$OUTCROP_HOME/api-keys.toml` or
+OUTCROP_API_KEYS_FILE) or in PostgreSQL (access/postgres_keys.py, when OUTCROP_KEYS_DSN is set). Each key names the
+model ids (glob patterns) and actions it may use and its quotas. Both stores have the KeyStore shape; access/rings.py
+serves lookups from memory over either.
 
-A key is 256 random bits, so a plain SHA-256 digest is enough to keep the file from being a list of usable keys
+A key is 256 random bits, so a plain SHA-256 digest is enough to keep the store from being a list of usable keys
 (no password stretching is needed for secrets that cannot be guessed).
 """
 
@@ -18,7 +20,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from outcrop.atomic_write import write_atomically
 from outcrop.errors import ValidationError
@@ -82,12 +84,49 @@ def parse_actions(names: Iterable[str]) -> frozenset[Action]:
         raise ValidationError(f"Unknown action in {sorted(names)}; actions are: {known}.") from None
 
 
+class KeyStoreUnavailableError(Exception):
+    """The store could not be reached (a PostgreSQL server down or refusing the DSN)."""
+
+
+class KeyStore(Protocol):
+    """Where keys live: the keys file or PostgreSQL. `create` returns the key and its secret (shown once)."""
+
+    def describe(self) -> str: ...
+    def load(self) -> list[ApiKey]: ...
+    def create(self, template: ApiKey) -> tuple[ApiKey, str]: ...
+    def revoke(self, name: str) -> ApiKey: ...
+    def close(self) -> None: ...
+
+
+def new_key(template: ApiKey) -> tuple[ApiKey, str]:
+    """A fresh secret and the key like `template` (name, models, actions, quotas) that stores its digest."""
+    if not template.name.strip():
+        raise ValidationError(name_in_use(template.name))
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    return replace(template, digest=digest_of(secret), created_at=created, revoked=False), secret
+
+
+def name_in_use(name: str) -> str:
+    return f"Name the key uniquely: '{name}' is empty or already in use."
+
+
+def no_active_key(name: str) -> str:
+    return f"No active key is named '{name}'; `outcrop keys list` shows the names."
+
+
 @dataclass
 class KeyFile:
     """The keys file: read with `load`, changed with `create` and `revoke` (each rewrite is atomic)."""
 
     path: Path
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def describe(self) -> str:
+        return f"the keys file {self.path}"
+
+    def close(self) -> None:
+        """Nothing is held open between calls."""
 
     def load(self) -> list[ApiKey]:
         if not self.path.is_file():
@@ -97,14 +136,12 @@ class KeyFile:
 
     def create(self, template: ApiKey) -> tuple[ApiKey, str]:
         """A new key like `template` (its name, models, actions, quotas); returns it and its secret, shown once."""
-        name = template.name
-        if not name.strip() or any(key.name == name and not key.revoked for key in self.load()):
-            raise ValidationError(f"Name the key uniquely: '{name}' is empty or already in use.")
-        secret = KEY_PREFIX + secrets.token_urlsafe(32)
-        created = datetime.now(UTC).isoformat(timespec="seconds")
-        key = replace(template, digest=digest_of(secret), created_at=created, revoked=False)
+        key, secret = new_key(template)
         with self._lock:
-            self._write([*self.load(), key])
+            keys = self.load()
+            if any(old.name == key.name and not old.revoked for old in keys):
+                raise ValidationError(name_in_use(key.name))
+            self._write([*keys, key])
         return key, secret
 
     def revoke(self, name: str) -> ApiKey:
@@ -112,7 +149,7 @@ class KeyFile:
             keys = self.load()
             live = [key for key in keys if key.name == name and not key.revoked]
             if not live:
-                raise ValidationError(f"No active key is named '{name}'; `outcrop keys list` shows the names.")
+                raise ValidationError(no_active_key(name))
             self._write([replace(key, revoked=True) if key in live else key for key in keys])
         return replace(live[0], revoked=True)
 
@@ -120,38 +157,6 @@ class KeyFile:
         text = "# Outcrop API keys: SHA-256 digests only. Manage with `outcrop keys`.\n\n"
         text += "\n".join(_key_toml(key) for key in keys)
         write_atomically(self.path, lambda temp: temp.write_text(text, encoding="utf-8"), mode=0o600)
-
-
-class KeyRing:
-    """The keys of a file, re-read when the file changes, so `outcrop keys` acts on a running server."""
-
-    def __init__(self, keys: KeyFile) -> None:
-        self.file = keys
-        self._stamp: tuple[int, int, int] | None = None
-        self._by_digest: Mapping[str, ApiKey] = {}
-        self._lock = threading.Lock()
-
-    def find(self, secret: str) -> ApiKey | None:
-        return self.by_digest(digest_of(secret))
-
-    def by_digest(self, digest: str) -> ApiKey | None:
-        key = self._current().get(digest)
-        return None if key is None or key.revoked else key
-
-    def active(self) -> bool:
-        return any(not key.revoked for key in self._current().values())
-
-    def _current(self) -> Mapping[str, ApiKey]:
-        try:
-            status = self.file.path.stat()
-            stamp: tuple[int, int, int] | None = (status.st_mtime_ns, status.st_size, status.st_ino)
-        except FileNotFoundError:
-            stamp = None
-        with self._lock:
-            if stamp != self._stamp:
-                self._by_digest = {key.digest: key for key in self.file.load()} if stamp else {}
-                self._stamp = stamp
-            return self._by_digest
 
 
 def _key_from(entry: Mapping[str, Any]) -> ApiKey:

@@ -13,7 +13,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from outcrop import __version__
-from outcrop.access import KeyFile, KeyRing
+from outcrop.access import key_ring
 from outcrop.api.bedrock import agent_api, agent_runtime_api, async_api, control_api, runtime_api, stream_api, sts_api
 from outcrop.api.bedrock.s3vectors_api import ROUTES as S3VECTORS_ROUTES
 from outcrop.api.errors import (
@@ -46,6 +46,7 @@ from outcrop.settings import Settings
 def build_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """The ASGI app over the services of `build_services(settings)`; its lifespan starts and closes them."""
     server = services or build_services(settings)
+    gate = Gate(settings.signing_credentials, key_ring(settings))  # keys from the file or PostgreSQL
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,12 +58,13 @@ def build_app(settings: Settings, services: Services | None = None) -> FastAPI:
             yield
         finally:
             await asyncio.to_thread(server.close)
+            await asyncio.to_thread(gate.keys.close)
 
     app = FastAPI(title="Outcrop", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     install_docs(app)
     app.state.outcrop = server
     app.state.ready = False
-    app.state.gate = Gate(settings.signing_credentials, KeyRing(KeyFile(settings.api_keys_path)))
+    app.state.gate = gate
     metrics = Metrics(server.executor, server.jobs.store)
     app.add_middleware(AccessMiddleware, gate=app.state.gate, max_body_bytes=settings.max_body_bytes)
     app.middleware("http")(request_id_middleware)  # outermost: access errors carry the request id
