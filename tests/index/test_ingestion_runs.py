@@ -66,20 +66,20 @@ def test_one_run_per_knowledge_base_and_bounded_embedding_calls(tmp_path):
     kbs = kbs_for(tmp_path, embeddings, in_flight=3)
     folder = texts(tmp_path / "docs", 12)
 
-    async def scenario() -> dict:
-        kb = kbs.create("gated", "model", 8)
+    async def scenario() -> dict:  # registry calls (SQLite) run in threads, as the server's routes run them
+        kb = await asyncio.to_thread(kbs.create, "gated", "model", 8)
         run = await kbs.start_ingestion(kb.id, str(folder))
         await asyncio.sleep(0.05)
         with pytest.raises(ConflictError):
             await kbs.start_ingestion(kb.id, str(folder))
-        source = kbs.registry.sources(kb.id)[0]
+        source = (await asyncio.to_thread(kbs.registry.sources, kb.id))[0]
         with pytest.raises(ConflictError):
-            kbs.delete_source(kb.id, source.id)
+            await asyncio.to_thread(kbs.delete_source, kb.id, source.id)
         assert embeddings.in_flight == 3  # the feed holds the rest back
         embeddings.open.set()
-        while kbs.ingestion(run.id).status == "IN_PROGRESS":
+        while (await asyncio.to_thread(kbs.ingestion, run.id)).status == "IN_PROGRESS":
             await asyncio.sleep(0.01)
-        return kbs.ingestion(run.id).report
+        return (await asyncio.to_thread(kbs.ingestion, run.id)).report
 
     report = asyncio.run(scenario())
     assert (report["added"], report["failed"]) == (12, 0)

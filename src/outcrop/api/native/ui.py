@@ -8,7 +8,6 @@ cannot read server-side paths itself.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -44,15 +43,16 @@ def index() -> FileResponse:
 
 
 @router.get("/thumbnails/{kb_id}/{item_id}")
-async def thumbnail(request: Request, kb_id: str, item_id: str) -> Response:
-    """A PNG of at most 256 px a side for one image item of a knowledge base (only items it has ingested)."""
+def thumbnail(request: Request, kb_id: str, item_id: str) -> Response:
+    """A PNG of at most 256 px a side for one image item of a knowledge base (only items it has ingested).
+    A plain function: FastAPI runs it in a thread (registry SQL, reading the file or S3 object, resizing)."""
     kbs = state_of(request).knowledge_bases
     kb = kbs.get(kb_id)
     found = [item for item in kbs.registry.items(kb.id, [item_id]) if item.kind is ItemKind.IMAGE]
     if not found:
         raise ResourceNotFoundError(f"Knowledge base {kb_id} has no image item {item_id}.")
     uri = found[0].uri
-    png = await asyncio.to_thread(lambda: thumbnail_png(read_uri(uri, kbs.s3_client), max_side=256))
+    png = thumbnail_png(read_uri(uri, kbs.s3_client), max_side=256)
     return Response(png, media_type="image/png", headers=HEADERS)
 
 
