@@ -32,6 +32,7 @@ from PIL.Image import Image
 
 from outcrop.backends import canvas, controlnet, mask_growth, maskseg
 from outcrop.backends.base import HEAVY_IMPORT_LOCK, LoadSpec, ProgressFn
+from outcrop.backends.denoise import denoise, dtype_kwarg, pipeline_source, scaled_size
 from outcrop.backends.placement import module_bytes, pipeline_bytes, place, torch_dtype
 from outcrop.errors import ValidationError
 from outcrop.tasks import (
@@ -93,8 +94,8 @@ def load(spec: LoadSpec) -> DiffusionBackend:
 
 
 def _load_pipeline(spec: LoadSpec) -> tuple[Any, dict[str, int]]:
-    source = str(spec.weights_dir) if spec.weights_dir is not None else spec.options.get("hub_id")
-    if not source:
+    source = pipeline_source(spec)
+    if source is None:
         from outcrop.backends import diffusion_tiny
 
         return diffusion_tiny.build(), _TINY_DEFAULTS
@@ -369,26 +370,12 @@ class DiffusionBackend:
         steps: int | None = None,
         **inputs: Any,
     ) -> list[Image]:
-        import torch
-
         steps = steps or self._steps(config)
         if self._pipes is None:
             raise RuntimeError("this diffusion backend was closed; load it again.")
-        pipe = self._pipes[kind]
-        with torch.inference_mode():
-            output = pipe(
-                prompt=prompt,
-                negative_prompt=negative,
-                guidance_scale=config.cfg_scale,
-                num_inference_steps=steps,
-                num_images_per_prompt=config.number_of_images,
-                generator=generators(config.seed, config.number_of_images),
-                callback_on_step_end=_reporter(progress, pipe, steps),
-                **inputs,
-            )
-        progress(1.0)
-        images: list[Image] = list(output.images)
-        return images
+        return denoise(self._pipes[kind], steps=steps, count=config.number_of_images, seed=config.seed,
+                       progress=progress, prompt=prompt, negative_prompt=negative, guidance_scale=config.cfg_scale,
+                       **inputs)  # fmt: skip
 
     def _steps(self, config: GenerationConfig) -> int:
         key = "steps_premium" if config.quality is Quality.PREMIUM else "steps_standard"
@@ -396,32 +383,7 @@ class DiffusionBackend:
 
     def working_size(self, width: int, height: int) -> tuple[int, int]:
         """The size to generate at: the request's aspect, at most `max_pixels`, in multiples the model needs."""
-        scale = min(1.0, math.sqrt(int(self._options["max_pixels"]) / (width * height)))
-        return _round_to(width * scale, self.multiple), _round_to(height * scale, self.multiple)
-
-
-def dtype_kwarg(dtype: Any) -> dict[str, Any]:
-    """diffusers renamed `torch_dtype` to `dtype` recently and warns on the old name; older releases know only it."""
-    from diffusers.pipelines import pipeline_utils
-
-    return {"dtype" if hasattr(pipeline_utils, "_resolve_dtype") else "torch_dtype": dtype}
-
-
-def generators(seed: int, count: int) -> list[Any]:
-    """One CPU generator per image (seeds seed, seed+1, ...): image i is the same whatever the batch size."""
-    import torch
-
-    return [torch.Generator("cpu").manual_seed(seed + i) for i in range(count)]
-
-
-def _reporter(progress: ProgressFn, pipe: Any, steps: int) -> Any:
-    def on_step_end(_pipe: Any, step: int, _timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-        # img2img and inpainting run fewer steps than scheduled; the pipeline knows how many once it starts.
-        total = getattr(pipe, "num_timesteps", None) or steps
-        progress(min(1.0, (step + 1) / total))
-        return kwargs
-
-    return on_step_end
+        return scaled_size(width, height, int(self._options["max_pixels"]), self.multiple)
 
 
 def _size_multiple(pipe: Any) -> int:
@@ -429,10 +391,6 @@ def _size_multiple(pipe: Any) -> int:
     downsamples = 2 ** (len(pipe.unet.config.block_out_channels) - 1)
     # diffusers checks that sizes divide by 8 whatever the VAE.
     return max(8, int(pipe.vae_scale_factor) * downsamples)
-
-
-def _round_to(value: float, multiple: int) -> int:
-    return max(multiple, round(value / multiple) * multiple)
 
 
 # ---- pixels ----------------------------------------------------------------------------------------------------

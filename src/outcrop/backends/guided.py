@@ -31,7 +31,8 @@ from PIL.Image import Image
 
 from outcrop.backends import controlnet
 from outcrop.backends.base import HEAVY_IMPORT_LOCK, LoadSpec, ProgressFn
-from outcrop.backends.diffusion import dtype_kwarg, exact_size, fit, generators
+from outcrop.backends.denoise import denoise, dtype_kwarg, pipeline_source, scaled_size
+from outcrop.backends.diffusion import exact_size, fit
 from outcrop.backends.placement import pipeline_bytes, place, torch_dtype
 from outcrop.errors import ValidationError
 from outcrop.tasks import ControlImageTask, StyleGuideTask, StyleTransferTask, Task, TaskKind
@@ -61,7 +62,7 @@ def load(spec: LoadSpec) -> GuidedBackend:
 
     if spec.threads:
         torch.set_num_threads(spec.threads)
-    source = str(spec.weights_dir) if spec.weights_dir is not None else spec.options.get("hub_id")
+    source = pipeline_source(spec)
     if source:
         from diffusers import StableDiffusionPipeline
 
@@ -270,30 +271,13 @@ class GuidedBackend:
         steps: int | None = None,
         **inputs: Any,
     ) -> list[Image]:
-        import torch
-
-        steps = steps or int(self._options["steps"])
-        with torch.inference_mode():
-            output = pipe(
-                prompt=prompt,
-                negative_prompt=negative,
-                guidance_scale=config.cfg_scale,
-                num_inference_steps=steps,
-                num_images_per_prompt=config.number_of_images,
-                generator=generators(config.seed, config.number_of_images),
-                callback_on_step_end=_reporter(progress, pipe, steps),
-                **inputs,
-            )
-        progress(1.0)
-        return list(output.images)
+        return denoise(pipe, steps=steps or int(self._options["steps"]), count=config.number_of_images,
+                       seed=config.seed, progress=progress, prompt=prompt, negative_prompt=negative,
+                       guidance_scale=config.cfg_scale, **inputs)  # fmt: skip
 
     def working_size(self, width: int, height: int) -> tuple[int, int]:
         """The request's aspect at most `max_pixels`, in the multiples the UNet needs."""
-        scale = min(1.0, math.sqrt(int(self._options["max_pixels"]) / (width * height)))
-        return self._round(width * scale), self._round(height * scale)
-
-    def _round(self, value: float) -> int:
-        return max(self.multiple, round(value / self.multiple) * self.multiple)
+        return scaled_size(width, height, int(self._options["max_pixels"]), self.multiple)
 
 
 def _moved(model: Any, like: Any) -> Any:
@@ -306,12 +290,3 @@ def _moved(model: Any, like: Any) -> Any:
 def _styled(prompt: str, preset: str | None) -> str:
     """Stability's `style_preset` as words the prompt ends with (Stable Diffusion has no style input)."""
     return f"{prompt}, {preset.replace('-', ' ')} style" if preset else prompt
-
-
-def _reporter(progress: ProgressFn, pipe: Any, steps: int) -> Any:
-    def on_step_end(_pipe: Any, step: int, _timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-        total = getattr(pipe, "num_timesteps", None) or steps  # img2img runs fewer steps than scheduled
-        progress(min(1.0, (step + 1) / total))
-        return kwargs
-
-    return on_step_end

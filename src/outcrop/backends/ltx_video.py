@@ -33,7 +33,7 @@ from PIL import ImageOps
 from PIL.Image import Image
 
 from outcrop.backends.base import LoadSpec, ProgressFn
-from outcrop.backends.diffusion import dtype_kwarg
+from outcrop.backends.denoise import dtype_kwarg, pipeline_source
 from outcrop.backends.placement import pipeline_bytes, place, torch_dtype
 from outcrop.backends.video import plan_shots, to_uint8
 from outcrop.errors import ValidationError
@@ -70,16 +70,9 @@ def load(spec: LoadSpec) -> LtxVideoBackend:
 
 
 def _load_pipeline(spec: LoadSpec) -> tuple[Any, dict[str, Any]]:
-    if spec.weights_dir is not None:
-        if not (spec.weights_dir / "model_index.json").is_file():
-            raise FileNotFoundError(
-                f"Video weights '{spec.weights}' are not installed at {spec.weights_dir}; "
-                f"install them with: outcrop models pull {spec.weights}"
-            )
-        return _from_pretrained(str(spec.weights_dir), spec), _REAL_DEFAULTS
-    hub_id = spec.options.get("hub_id")
-    if hub_id:
-        return _from_pretrained(str(hub_id), spec), _REAL_DEFAULTS
+    source = pipeline_source(spec)  # the catalog checked the folder's files before this load
+    if source is not None:
+        return _from_pretrained(source, spec), _REAL_DEFAULTS
     if spec.weights == TINY_WEIGHTS:
         from outcrop.backends import ltx_video_tiny
 

@@ -23,7 +23,8 @@ from PIL import Image as PILImage
 from PIL.Image import Image
 
 from outcrop.backends.base import LoadSpec, ProgressFn
-from outcrop.backends.diffusion import STYLE_SUFFIX, dtype_kwarg, exact_size, generators
+from outcrop.backends.denoise import denoise, dtype_kwarg, pipeline_source, scaled_size
+from outcrop.backends.diffusion import STYLE_SUFFIX, exact_size
 from outcrop.backends.placement import pipeline_bytes, place, torch_dtype
 from outcrop.errors import ValidationError
 from outcrop.tasks import ImageToImageTask, Task, TaskKind, TextToImageTask
@@ -51,8 +52,8 @@ def load(spec: LoadSpec) -> SD3Backend:
 
 
 def _load_pipeline(spec: LoadSpec) -> tuple[Any, dict[str, Any]]:
-    source = str(spec.weights_dir) if spec.weights_dir is not None else spec.options.get("hub_id")
-    if not source:
+    source = pipeline_source(spec)
+    if source is None:
         from outcrop.backends import sd3_tiny
 
         return sd3_tiny.build(), _TINY_DEFAULTS
@@ -138,42 +139,14 @@ class SD3Backend:
         steps: int | None = None,
         **inputs: Any,
     ) -> list[Image]:
-        import torch
-
         if self._pipes is None:
             raise RuntimeError("this sd3 backend was closed; load it again.")
-        pipe = self._pipes[kind]
-        steps = steps or int(self._options["steps"])
-        with torch.inference_mode():
-            output = pipe(
-                prompt=prompt,
-                negative_prompt=negative,
-                guidance_scale=float(self._options.get("guidance_scale", config.cfg_scale)),
-                num_inference_steps=steps,
-                num_images_per_prompt=config.number_of_images,
-                generator=generators(config.seed, config.number_of_images),
-                max_sequence_length=int(self._options["max_sequence_length"]),
-                callback_on_step_end=_reporter(progress, pipe, steps),
-                **inputs,
-            )
-        progress(1.0)
-        return list(output.images)
+        guidance = float(self._options.get("guidance_scale", config.cfg_scale))
+        return denoise(self._pipes[kind], steps=steps or int(self._options["steps"]), count=config.number_of_images,
+                       seed=config.seed, progress=progress, prompt=prompt, negative_prompt=negative,
+                       guidance_scale=guidance, max_sequence_length=int(self._options["max_sequence_length"]),
+                       **inputs)  # fmt: skip
 
     def working_size(self, width: int, height: int) -> tuple[int, int]:
         """The size to generate at: the request's aspect, at most `max_pixels`, in whole latent patches."""
-        scale = min(1.0, math.sqrt(int(self._options["max_pixels"]) / (width * height)))
-        return _round_to(width * scale, self.multiple), _round_to(height * scale, self.multiple)
-
-
-def _reporter(progress: ProgressFn, pipe: Any, steps: int) -> Any:
-    def on_step_end(_pipe: Any, step: int, _timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-        # image-to-image runs fewer steps than scheduled; the pipeline knows how many once it starts.
-        total = getattr(pipe, "num_timesteps", None) or steps
-        progress(min(1.0, (step + 1) / total))
-        return kwargs
-
-    return on_step_end
-
-
-def _round_to(value: float, multiple: int) -> int:
-    return max(multiple, round(value / multiple) * multiple)
+        return scaled_size(width, height, int(self._options["max_pixels"]), self.multiple)

@@ -28,6 +28,7 @@ from PIL import Image as PILImage
 from PIL.Image import Image
 
 from outcrop.backends.base import LoadSpec, ProgressFn
+from outcrop.backends.denoise import dtype_kwarg, pipeline_source
 from outcrop.backends.placement import pipeline_bytes, place, torch_dtype
 from outcrop.tasks import Task, TaskKind, UpscaleTask
 from outcrop.tasks.generation import ImagesResult
@@ -48,11 +49,9 @@ def load(spec: LoadSpec) -> DiffusionUpscaleBackend:
 
     if spec.threads:
         torch.set_num_threads(spec.threads)
-    source = str(spec.weights_dir) if spec.weights_dir is not None else spec.options.get("hub_id")
+    source = pipeline_source(spec)
     if source:
         from diffusers import StableDiffusionUpscalePipeline
-
-        from outcrop.backends.diffusion import dtype_kwarg
 
         factory: Any = StableDiffusionUpscalePipeline
         pipeline, defaults = factory.from_pretrained(str(source), **dtype_kwarg(torch_dtype(spec))), _REAL_DEFAULTS

@@ -30,7 +30,8 @@ from PIL.Image import Image
 
 from outcrop.backends import maskseg, tryon_mask
 from outcrop.backends.base import HEAVY_IMPORT_LOCK, LoadSpec, ProgressFn
-from outcrop.backends.diffusion import dtype_kwarg, generators, invert, keep_outside
+from outcrop.backends.denoise import denoise, dtype_kwarg, pipeline_source, scaled_size
+from outcrop.backends.diffusion import invert, keep_outside
 from outcrop.backends.placement import module_bytes, pipeline_bytes, place, torch_dtype
 from outcrop.errors import ValidationError
 from outcrop.tasks import Task, TaskKind, VirtualTryOnTask
@@ -64,7 +65,7 @@ def load(spec: LoadSpec) -> TryOnBackend:
 
     if spec.threads:
         torch.set_num_threads(spec.threads)
-    source = str(spec.weights_dir) if spec.weights_dir is not None else spec.options.get("hub_id")
+    source = pipeline_source(spec)
     options = {**_COMMON, **(_REAL_DEFAULTS if source else _TINY_DEFAULTS), **dict(spec.options)}
     pipe = _inpaint_pipeline(source, spec)
     if source:
@@ -177,29 +178,17 @@ class TryOnBackend:
     ) -> list[Image]:
         """Inpaint the white part of `repaint` at working size; images come back at the source's size."""
         width, height = self.working_size(*source.size, upscale=upscale)
-        import torch
 
         pose = task.options.get("maskExclusions", {}).get("preserveBodyPose", "DEFAULT")
         strength = 1.0 if pose == "OFF" else float(self._options["pose_strength"])
         steps = math.ceil(int(self._options["steps"]) / strength)
         config = task.config
-        with torch.inference_mode():
-            output = self._pipe(
-                prompt=self._prompt(task),
-                image=source.resize((width, height), PILImage.Resampling.LANCZOS),
-                mask_image=repaint.resize((width, height), PILImage.Resampling.NEAREST),
-                ip_adapter_image=to_rgb(task.reference_image),
-                width=width,
-                height=height,
-                strength=strength,
-                guidance_scale=config.cfg_scale,
-                num_inference_steps=steps,
-                num_images_per_prompt=config.number_of_images,
-                generator=generators(config.seed, config.number_of_images),
-                callback_on_step_end=_reporter(progress, self._pipe, steps),
-            )
-        progress(1.0)
-        return [image.resize(source.size, PILImage.Resampling.LANCZOS) for image in output.images]
+        images = denoise(self._pipe, steps=steps, count=config.number_of_images, seed=config.seed, progress=progress,
+                         prompt=self._prompt(task), image=source.resize((width, height), PILImage.Resampling.LANCZOS),
+                         mask_image=repaint.resize((width, height), PILImage.Resampling.NEAREST),
+                         ip_adapter_image=to_rgb(task.reference_image), width=width, height=height, strength=strength,
+                         guidance_scale=config.cfg_scale)  # fmt: skip
+        return [image.resize(source.size, PILImage.Resampling.LANCZOS) for image in images]
 
     def _detailed(self, task: VirtualTryOnTask, source: Image, repaint: Image, progress: ProgressFn) -> list[Image]:
         """Inpaint a crop around the mask at full working resolution and paste it back into the source."""
@@ -220,9 +209,7 @@ class TryOnBackend:
     def working_size(self, width: int, height: int, *, upscale: bool = False) -> tuple[int, int]:
         """`width` x `height`'s aspect at most `max_pixels` (exactly that many when `upscale`), in multiples the
         UNet needs."""
-        scale = math.sqrt(int(self._options["max_pixels"]) / (width * height))
-        scale = scale if upscale else min(1.0, scale)
-        return _round_to(width * scale, self.multiple), _round_to(height * scale, self.multiple)
+        return scaled_size(width, height, int(self._options["max_pixels"]), self.multiple, upscale=upscale)
 
 
 def _crop_box(repaint: Image, margin: float) -> tuple[int, int, int, int]:
@@ -231,16 +218,3 @@ def _crop_box(repaint: Image, margin: float) -> tuple[int, int, int, int]:
     grow_x, grow_y = int((right - left) * margin), int((bottom - top) * margin)
     return (max(0, left - grow_x), max(0, top - grow_y),
             min(repaint.width, right + grow_x), min(repaint.height, bottom + grow_y))  # fmt: skip
-
-
-def _reporter(progress: ProgressFn, pipe: Any, steps: int) -> Any:
-    def on_step_end(_pipe: Any, step: int, _timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-        total = getattr(pipe, "num_timesteps", None) or steps
-        progress(min(1.0, (step + 1) / total))
-        return kwargs
-
-    return on_step_end
-
-
-def _round_to(value: float, multiple: int) -> int:
-    return max(multiple, round(value / multiple) * multiple)
