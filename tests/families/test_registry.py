@@ -32,3 +32,27 @@ def test_async_families_name_their_job_handler() -> None:
 def test_a_parser_without_an_encoder_is_refused() -> None:
     with pytest.raises(ValueError, match="come together"):
         WireFamily(Family.TEXT, parse_invoke=lambda entry, body: None)  # type: ignore[arg-type,return-value]
+
+
+STABILITY_IDS = (
+    "stability.stable-image-inpaint-v1:0", "stability.stable-outpaint-v1:0", "stability.stable-image-erase-object-v1:0",
+    "stability.stable-image-search-replace-v1:0", "stability.stable-image-search-recolor-v1:0",
+    "stability.stable-image-remove-background-v1:0", "stability.stable-image-control-sketch-v1:0",
+    "stability.stable-image-control-structure-v1:0", "stability.stable-image-style-guide-v1:0",
+    "stability.stable-style-transfer-v1:0", "stability.stable-fast-upscale-v1:0",
+    "stability.stable-conservative-upscale-v1:0", "stability.stable-creative-upscale-v1:0",
+    "stability.stable-image-ultra-v1:0", "stability.stable-image-ultra-v1:1", "stability.stable-image-core-v1:0",
+    "stability.stable-image-core-v1:1", "stability.sd3-5-large-v1:0",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("profile", ["tiny", "default"])
+def test_every_stability_id_and_its_us_profile_is_served_on_invoke_model(tmp_path: Path, profile: str) -> None:
+    """The wire tests invoke each id once (and one `us.` id per file); here every `us.` id resolves to its entry,
+    whose family answers InvokeModel and whose tasks are bound in both profiles."""
+    catalog = load_catalog(profile, tmp_path)
+    for model_id in STABILITY_IDS:
+        entry = catalog.resolve(f"us.{model_id}")
+        assert entry is catalog.resolve(model_id), model_id
+        assert FAMILIES[entry.family].parse_invoke is not None, model_id
+        assert entry.bindings, f"{model_id} has no binding in profile {profile}"
