@@ -60,7 +60,7 @@ class AsyncJobs:
         if entry.family not in ASYNC_FAMILIES:
             raise ValidationError(
                 f"{entry.model_id} does not support StartAsyncInvoke; call InvokeModel or Converse for it, "
-                "or start an amazon.nova-reel-v1:0 / v1:1 or amazon.nova-2-multimodal-embeddings-v1:0 job."
+                f"or start a job on one of: {', '.join(self._async_model_ids())}."
             )
         kind = self._validated_kind(entry, request.model_input)
         self.catalog.require_installed(entry, self.catalog.binding(entry, kind))
@@ -71,6 +71,9 @@ class AsyncJobs:
         if created:
             self.dispatcher.dispatch(job)
         return job, created
+
+    def _async_model_ids(self) -> list[str]:
+        return sorted(e.model_id for e in self.catalog.models.values() if e.family in ASYNC_FAMILIES)
 
     def _validated_kind(self, entry: ModelEntry, model_input: Mapping[str, Any]) -> TaskKind:
         """Parse the modelInput now (a bad one never becomes a job); the task kind that will serve it."""
