@@ -234,6 +234,15 @@ def test_rate_quota_answers_429_with_retry_after(locked_server, keys):
 # --- the web UI ----------------------------------------------------------------------------------------------
 
 
+def test_ui_session_cookie_is_secure_behind_a_local_tls_proxy(locked_server, keys):
+    """uvicorn trusts X-Forwarded-Proto from 127.0.0.1 (FORWARDED_ALLOW_IPS), so the cookie is Secure behind nginx."""
+    proxied = httpx.post(f"{locked_server.url}/ui/session", json={"apiKey": keys["all"]},
+                         headers={"X-Forwarded-Proto": "https"})  # fmt: skip
+    assert "secure" in proxied.headers["set-cookie"].lower()
+    direct = httpx.post(f"{locked_server.url}/ui/session", json={"apiKey": keys["all"]})
+    assert "secure" not in direct.headers["set-cookie"].lower()  # plain HTTP on loopback: a Secure cookie would vanish
+
+
 def test_ui_session_cookie_with_csrf(locked_server, keys):
     with httpx.Client(base_url=locked_server.url) as browser:
         assert browser.get("/ui/session").json()["signedIn"] is False
