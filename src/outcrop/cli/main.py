@@ -7,6 +7,7 @@ import click
 from outcrop import __version__
 from outcrop.cli.chat import chat
 from outcrop.cli.context import accept_global_options, home_option, profile_option, url_option
+from outcrop.cli.demo import demo
 from outcrop.cli.embed import embed
 from outcrop.cli.image import image
 from outcrop.cli.kb import kb
@@ -41,6 +42,7 @@ cli.add_command(video)
 cli.add_command(chat)
 cli.add_command(worker)
 cli.add_command(keys)
+cli.add_command(demo)
 accept_global_options(cli)
 
 
