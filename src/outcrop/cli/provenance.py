@@ -24,7 +24,7 @@ def provenance_group() -> None:
               help="Trusted Ed25519 public key PEM (default: the local development key under --home).")  # fmt: skip
 @click.pass_context
 def verify(ctx: click.Context, file: str, key: str | None) -> None:
-    """Print the verification as JSON; exit 0 when the manifest is valid, 1 when missing or tampered."""
+    """Print the verification as JSON; exit 0 when the manifest is valid, 8 when missing or tampered."""
     key_path = Path(key) if key else provenance.public_key_file(keys_dir(ctx))
     if not key_path.exists():
         click.echo(f"error: no public key at {key_path}; pass --key PUB.pem", err=True)
