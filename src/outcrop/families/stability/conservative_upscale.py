@@ -8,10 +8,10 @@ from typing import Any
 from outcrop.catalog.model import Family
 from outcrop.families.base import Body
 from outcrop.families.schema import check, number, obj
-from outcrop.families.stability.common import IMAGE, NEGATIVE_PROMPT, OUTPUT_FORMAT, PROMPT, SEED, seed_of
-from outcrop.families.stability.service import text, wire
-from outcrop.families.stability.upscale import CONSERVATIVE_IMAGE, diffusion_image, target_size
-from outcrop.tasks import Task, UpscaleTask
+from outcrop.families.stability.common import IMAGE, NEGATIVE_PROMPT, OUTPUT_FORMAT, PROMPT, SEED
+from outcrop.families.stability.service import wire
+from outcrop.families.stability.upscale import CONSERVATIVE_IMAGE, diffusion_upscale
+from outcrop.tasks import Task
 from outcrop.tasks.upscale import UpscaleMode
 
 DEFAULT_CREATIVITY = 0.35
@@ -31,18 +31,7 @@ SCHEMA: dict[str, Any] = obj(
 
 def parse(body: Body) -> Task:
     check(body, SCHEMA)
-    image = diffusion_image(body, CONSERVATIVE_IMAGE)
-    width, height = target_size(image)
-    return UpscaleTask(
-        image=image,
-        mode=UpscaleMode.CONSERVATIVE,
-        width=width,
-        height=height,
-        prompt=str(body["prompt"]),
-        negative_prompt=text(body, "negative_prompt"),
-        creativity=float(body.get("creativity", DEFAULT_CREATIVITY)),
-        seed=seed_of(body),
-    )
+    return diffusion_upscale(body, CONSERVATIVE_IMAGE, UpscaleMode.CONSERVATIVE, DEFAULT_CREATIVITY)
 
 
 FAMILY = wire(Family.STABILITY_CONSERVATIVE_UPSCALE, parse)

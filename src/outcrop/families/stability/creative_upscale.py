@@ -15,11 +15,10 @@ from outcrop.families.stability.common import (
     PROMPT,
     SEED,
     STYLE_PRESET,
-    seed_of,
 )
-from outcrop.families.stability.service import text, wire
-from outcrop.families.stability.upscale import CREATIVE_IMAGE, diffusion_image, target_size
-from outcrop.tasks import Task, UpscaleTask
+from outcrop.families.stability.service import wire
+from outcrop.families.stability.upscale import CREATIVE_IMAGE, diffusion_upscale
+from outcrop.tasks import Task
 from outcrop.tasks.upscale import UpscaleMode
 
 DEFAULT_CREATIVITY = 0.3
@@ -40,19 +39,7 @@ SCHEMA: dict[str, Any] = obj(
 
 def parse(body: Body) -> Task:
     check(body, SCHEMA)
-    image = diffusion_image(body, CREATIVE_IMAGE)
-    width, height = target_size(image)
-    return UpscaleTask(
-        image=image,
-        mode=UpscaleMode.CREATIVE,
-        width=width,
-        height=height,
-        prompt=str(body["prompt"]),
-        negative_prompt=text(body, "negative_prompt"),
-        creativity=float(body.get("creativity", DEFAULT_CREATIVITY)),
-        style_preset=text(body, "style_preset"),
-        seed=seed_of(body),
-    )
+    return diffusion_upscale(body, CREATIVE_IMAGE, UpscaleMode.CREATIVE, DEFAULT_CREATIVITY)
 
 
 FAMILY = wire(Family.STABILITY_CREATIVE_UPSCALE, parse)

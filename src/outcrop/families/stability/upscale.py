@@ -15,8 +15,11 @@ from PIL.Image import Image
 
 from outcrop.errors import ValidationError
 from outcrop.families.base import Body
-from outcrop.families.stability.common import EDIT_IMAGE, MAX_ASPECT, check_pixels
+from outcrop.families.stability.common import EDIT_IMAGE, MAX_ASPECT, input_image, seed_of
+from outcrop.families.stability.service import text
+from outcrop.tasks import UpscaleTask
 from outcrop.tasks.imaging import ImageLimits, decode_image
+from outcrop.tasks.upscale import UpscaleMode
 
 FAST_SCALE = 4
 FAST_MIN_PIXELS = 1_024
@@ -48,11 +51,22 @@ def fast_image(body: Body) -> Image:
     return image
 
 
-def diffusion_image(body: Body, limits: ImageLimits) -> Image:
-    """The Conservative or Creative Upscale input, within `limits` and the services' pixel and aspect rules."""
-    image = decode_image(str(body["image"]), "image", limits)
-    check_pixels(image, "image", limits)
-    return image
+def diffusion_upscale(body: Body, limits: ImageLimits, mode: UpscaleMode, default_creativity: float) -> UpscaleTask:
+    """The Conservative or Creative Upscale task (their schemas differ; the fields they share mean the same): the
+    input within `limits` and the services' pixel and aspect rules, the output about four megapixels."""
+    image = input_image(body, "image", limits)
+    width, height = target_size(image)
+    return UpscaleTask(
+        image=image,
+        mode=mode,
+        width=width,
+        height=height,
+        prompt=str(body["prompt"]),
+        negative_prompt=text(body, "negative_prompt"),
+        creativity=float(body.get("creativity", default_creativity)),
+        style_preset=text(body, "style_preset"),  # only Creative's schema admits it
+        seed=seed_of(body),
+    )
 
 
 def target_size(image: Image, pixels: int = TARGET_PIXELS) -> tuple[int, int]:
