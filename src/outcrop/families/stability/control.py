@@ -16,16 +16,12 @@ from outcrop.families.stability.common import (
     SEED,
     STYLE_PRESET,
     input_image,
-    seed_of,
 )
-from outcrop.families.stability.service import size_like, text
+from outcrop.families.stability.service import guided_config, size_like, text
 from outcrop.tasks import ControlImageTask
 from outcrop.tasks.control_image import ControlKind
-from outcrop.tasks.generation import GenerationConfig
 
 DEFAULT_CONTROL_STRENGTH = 0.7
-# The services take no guidance input; 7.0 is a common Stable Diffusion 1.x scale for ControlNet generation.
-CFG_SCALE = 7.0
 
 SCHEMA: dict[str, Any] = obj(
     {
@@ -52,5 +48,5 @@ def parse(body: Body, control: ControlKind) -> ControlImageTask:
         strength=float(body.get("control_strength", DEFAULT_CONTROL_STRENGTH)),
         negative_prompt=text(body, "negative_prompt"),
         style_preset=text(body, "style_preset"),
-        config=GenerationConfig(cfg_scale=CFG_SCALE, seed=seed_of(body), width=width, height=height),
+        config=guided_config(body, width, height),
     )

@@ -10,11 +10,14 @@ from PIL.Image import Image
 from outcrop.catalog.model import Family, ModelEntry
 from outcrop.errors import ModelError
 from outcrop.families.base import Body, Json, WireFamily
-from outcrop.families.stability.common import encode_reply
+from outcrop.families.stability.common import encode_reply, seed_of
 from outcrop.tasks import ControlImageTask, StyleGuideTask, StyleTransferTask, Task, UpscaleTask
+from outcrop.tasks.generation import GenerationConfig
 
 MEGAPIXEL = 1024 * 1024  # the control and style services' output: about one megapixel
 MULTIPLE = 64  # Stable Diffusion's UNet needs sides in whole latent blocks
+# The control and style services take no guidance input; 7.0 is a common Stable Diffusion 1.x scale for them.
+GUIDED_CFG_SCALE = 7.0
 
 Parser = Callable[[Body], Task]
 
@@ -28,6 +31,12 @@ def size_like(image: Image, pixels: int = MEGAPIXEL, multiple: int = MULTIPLE) -
 
 def _round(value: float, multiple: int) -> int:
     return max(multiple, round(value / multiple) * multiple)
+
+
+def guided_config(body: Body, width: int, height: int) -> GenerationConfig:
+    """The generation settings of a control or style service: its seed (0: picked), the output size, the fixed
+    guidance scale."""
+    return GenerationConfig(cfg_scale=GUIDED_CFG_SCALE, seed=seed_of(body), width=width, height=height)
 
 
 def text(body: Body, key: str) -> str | None:

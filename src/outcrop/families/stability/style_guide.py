@@ -18,15 +18,12 @@ from outcrop.families.stability.common import (
     SEED,
     STYLE_PRESET,
     input_image,
-    seed_of,
     size_for,
 )
-from outcrop.families.stability.service import MEGAPIXEL, MULTIPLE, text, wire
+from outcrop.families.stability.service import MEGAPIXEL, MULTIPLE, guided_config, text, wire
 from outcrop.tasks import StyleGuideTask, Task
-from outcrop.tasks.generation import GenerationConfig
 
 DEFAULT_FIDELITY = 0.5
-CFG_SCALE = 7.0
 
 SCHEMA: dict[str, Any] = obj(
     {
@@ -52,7 +49,7 @@ def parse(body: Body) -> Task:
         fidelity=float(body.get("fidelity", DEFAULT_FIDELITY)),
         negative_prompt=text(body, "negative_prompt"),
         style_preset=text(body, "style_preset"),
-        config=GenerationConfig(cfg_scale=CFG_SCALE, seed=seed_of(body), width=width, height=height),
+        config=guided_config(body, width, height),
     )
 
 

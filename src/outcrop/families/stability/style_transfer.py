@@ -18,14 +18,11 @@ from outcrop.families.stability.common import (
     OUTPUT_FORMAT,
     SEED,
     input_image,
-    seed_of,
 )
-from outcrop.families.stability.service import size_like, text, wire
+from outcrop.families.stability.service import guided_config, size_like, text, wire
 from outcrop.tasks import StyleTransferTask, Task
-from outcrop.tasks.generation import GenerationConfig
 
 DEFAULTS = {"style_strength": 1.0, "composition_fidelity": 0.9, "change_strength": 0.9}
-CFG_SCALE = 7.0
 
 SCHEMA: dict[str, Any] = obj(
     {
@@ -55,7 +52,7 @@ def parse(body: Body) -> Task:
         style_strength=_number(body, "style_strength"),
         composition_fidelity=_number(body, "composition_fidelity"),
         change_strength=_number(body, "change_strength"),
-        config=GenerationConfig(cfg_scale=CFG_SCALE, seed=seed_of(body), width=width, height=height),
+        config=guided_config(body, width, height),
     )
 
 
