@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from outcrop.backends import ip_adapter_tiny
+
 IMAGE_EMBED_DIM = 32
-TOKENS = 4  # image tokens the basic IP-Adapter adds to the text's
 IMAGE_SIZE = 32
 
 
@@ -44,30 +45,6 @@ def adapter_state_dict(unet: Any) -> dict[str, dict[str, Any]]:
     """IP-Adapter weights for `unet`, drawn from seed 4 (std 0.5, so the style image visibly changes outputs)."""
     import torch
 
-    cross = int(unet.config.cross_attention_dim)
-    layers: dict[str, Any] = {}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(4)
-        number = 1
-        for name in unet.attn_processors:
-            if name.endswith("attn1.processor"):
-                continue  # self-attention takes no image tokens
-            hidden = _hidden_size(unet, name)
-            layers[f"{number}.to_k_ip.weight"] = torch.randn(hidden, cross) * 0.5
-            layers[f"{number}.to_v_ip.weight"] = torch.randn(hidden, cross) * 0.5
-            number += 2
-        projection = {
-            "proj.weight": torch.randn(cross * TOKENS, IMAGE_EMBED_DIM) * 0.5,
-            "proj.bias": torch.zeros(cross * TOKENS),
-            "norm.weight": torch.ones(cross),
-            "norm.bias": torch.zeros(cross),
-        }
-    return {"image_proj": projection, "ip_adapter": layers}
-
-
-def _hidden_size(unet: Any, name: str) -> int:
-    channels = list(unet.config.block_out_channels)
-    if name.startswith("mid_block"):
-        return int(channels[-1])
-    block = int(name.split(".")[1])
-    return int((channels[::-1] if name.startswith("up_blocks") else channels)[block])
+        return ip_adapter_tiny.adapter_state_dict(unet, IMAGE_EMBED_DIM, layer_scale=0.5, projection_scale=0.5)

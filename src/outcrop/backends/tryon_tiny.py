@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from outcrop.backends import clip_tiny
-
-IMAGE_TOKENS = 4  # h94/IP-Adapter's plain SD 1.5 adapter adds four image tokens to the text context
+from outcrop.backends import clip_tiny, ip_adapter_tiny
 
 
 def image_encoder(projection_dim: int) -> Any:
@@ -36,33 +34,11 @@ def image_encoder(projection_dim: int) -> Any:
 
 
 def adapter_state_dict(unet: Any, image_embed_dim: int) -> dict[str, dict[str, Any]]:
-    """`{"image_proj": ..., "ip_adapter": ...}` for `unet`, keyed as h94's files are (the k-th cross-attention
-    layer's `to_k_ip` / `to_v_ip` under key 2k + 1, as `load_ip_adapter` reads them)."""
-    import torch
-
+    """Adapter weights scaled like a trained layer's (1/sqrt of each input width), drawn from the current seed."""
     context = int(unet.config.cross_attention_dim)
-    layers: dict[str, Any] = {}
-    crossing = [name for name in unet.attn_processors if not name.endswith("attn1.processor")]  # self-attention
-    for count, name in enumerate(crossing):  # sees no image tokens; cross-attention k is key 2k + 1
-        width = _hidden_size(unet, name)
-        layers[f"{2 * count + 1}.to_k_ip.weight"] = torch.randn(width, context) * context**-0.5
-        layers[f"{2 * count + 1}.to_v_ip.weight"] = torch.randn(width, context) * context**-0.5
-    projection = {
-        "proj.weight": torch.randn(context * IMAGE_TOKENS, image_embed_dim) * image_embed_dim**-0.5,
-        "proj.bias": torch.zeros(context * IMAGE_TOKENS),
-        "norm.weight": torch.ones(context),
-        "norm.bias": torch.zeros(context),
-    }
-    return {"image_proj": projection, "ip_adapter": layers}
-
-
-def _hidden_size(unet: Any, name: str) -> int:
-    """The width of the attention layer `name` (a key of `unet.attn_processors`)."""
-    widths = list(unet.config.block_out_channels)
-    if name.startswith("mid_block"):
-        return int(widths[-1])
-    block = int(name.split(".")[1])
-    return int(widths[::-1][block] if name.startswith("up_blocks") else widths[block])
+    return ip_adapter_tiny.adapter_state_dict(
+        unet, image_embed_dim, layer_scale=context**-0.5, projection_scale=image_embed_dim**-0.5
+    )
 
 
 def attach(pipeline: Any) -> Any:
